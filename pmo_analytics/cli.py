@@ -1,0 +1,154 @@
+"""The `pmo` command: sample, demo, check, load, snapshots, contract.
+
+Exit codes: 0 ok, 1 invalid input (nothing written), 2 usage error. Errors are one-line messages on
+stderr, never tracebacks.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from . import contract, snapshots
+from .exceptions import PMOError, ValidationFailed
+from .filters import month_end
+from .settings import DEMO_MONTHS, DEMO_PROJECTS, DEMO_SEED, SAMPLE_DIR, db_path
+
+
+def _err(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def cmd_sample(args) -> int:
+    from .sample import write_sample
+
+    start = time.perf_counter()
+    written = write_sample(args.outdir, projects=args.projects, months=args.months, seed=args.seed,
+                           end=args.end, history=args.history, progress=_err)
+    folders = ", ".join(sorted({str(p) for _, p in written}))
+    print(f"wrote {len(written)} snapshot(s) of {args.projects} projects to {folders} "
+          f"in {time.perf_counter() - start:.1f} s")
+    return 0
+
+
+def cmd_check(args) -> int:
+    report = snapshots.check(args.paths, progress=_err)
+    print(report.summary())
+    return 1 if report.errors else 0
+
+
+def cmd_load(args) -> int:
+    try:
+        report = snapshots.load(args.paths, args.as_of, database=args.db, progress=_err)
+    except ValidationFailed as exc:
+        for p in exc.problems:
+            _err(str(p))
+        _err(f"{len(exc.problems) - sum(p.severity == 'warning' for p in exc.problems)} error(s): "
+             f"nothing was loaded; {db_path(args.db)} is unchanged")
+        return 1
+    for p in report.warnings:
+        _err(str(p))
+    counts = ", ".join(f"{c.rows:,} {t}" for t, c in report.checks.items())
+    print(f"loaded {report.as_of:%Y-%m} into {report.db}: {counts}; "
+          f"{len(report.warnings)} warning(s); quality {report.quality_score}/100")
+    return 0
+
+
+def cmd_snapshots(args) -> int:
+    frame = snapshots.list_snapshots(args.db)
+    if frame.empty:
+        print(f"no snapshots in {db_path(args.db)}")
+    else:
+        print(frame.drop(columns=["as_of"]).to_string(index=False))
+    return 0
+
+
+def cmd_contract(args) -> int:
+    print(contract.markdown())
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from .sample import write_sample
+
+    outdir = Path(args.outdir)
+    _err(f"writing the sample portfolio ({args.projects} projects, {args.months} months) to {outdir}")
+    written = write_sample(outdir, projects=args.projects, months=args.months, seed=args.seed,
+                           history=True, progress=_err)
+    for i, (as_of, folder) in enumerate(written, 1):
+        _err(f"loading snapshot {i}/{len(written)}: {as_of:%Y-%m}")
+        snapshots.load([folder], as_of, database=args.db)
+    cmd_snapshots(args)
+    print(f"\n{len(written)} snapshots loaded into {db_path(args.db)}.\n"
+          "Explore them: .venv/bin/jupyter lab notebooks/   (or `make demo` to serve the dashboards)")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pmo", description="PMO Workbench: load exports into monthly "
+                                     "DuckDB snapshots and report on them.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def with_db(p):
+        p.add_argument("--db", help="DuckDB file (default: $PMO_DB, else data/pmo.duckdb)")
+        return p
+
+    p = sub.add_parser("sample", help="write a synthetic portfolio's exports (deterministic per seed)")
+    p.add_argument("outdir")
+    p.add_argument("--projects", type=int, default=DEMO_PROJECTS.default, help="number of projects")
+    p.add_argument("--months", type=int, default=DEMO_MONTHS.default, help="months of history")
+    p.add_argument("--seed", type=int, default=DEMO_SEED.default, help="random seed")
+    p.add_argument("--end", default="2026-10", help="last snapshot month, YYYY-MM")
+    p.add_argument("--history", action="store_true",
+                   help="write one folder per month (OUTDIR/YYYY-MM/) instead of the last month only")
+    p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser("demo", help="write the sample, load every month, list the snapshots")
+    with_db(p)
+    p.add_argument("--outdir", default=SAMPLE_DIR.default, help="where the sample exports go")
+    p.add_argument("--projects", type=int, default=DEMO_PROJECTS.default)
+    p.add_argument("--months", type=int, default=DEMO_MONTHS.default)
+    p.add_argument("--seed", type=int, default=DEMO_SEED.default)
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("check", help="validate exports without loading; print a data-quality report")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="export files or folders")
+    p.add_argument("--profile", help="import profile (the canonical format is the only one for now)")
+    p.set_defaults(func=cmd_check)
+
+    p = with_db(sub.add_parser("load", help="validate and load one monthly snapshot atomically"))
+    p.add_argument("paths", nargs="+", metavar="PATH", help="export files or folders")
+    p.add_argument("--as-of", required=True, type=_month, help="snapshot month, YYYY-MM")
+    p.add_argument("--profile", help="import profile (the canonical format is the only one for now)")
+    p.set_defaults(func=cmd_load)
+
+    p = with_db(sub.add_parser("snapshots", help="list loaded snapshots with row counts and quality"))
+    p.set_defaults(func=cmd_snapshots)
+
+    p = sub.add_parser("contract", help="print the canonical tables (the data contract) as Markdown")
+    p.set_defaults(func=cmd_contract)
+    return parser
+
+
+def _month(value: str):
+    try:
+        return month_end(value)
+    except PMOError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except PMOError as exc:
+        _err(f"error: {exc}")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        _err("interrupted; nothing was published")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,32 @@
+"""Every error the workbench raises on purpose; the CLI turns them into messages and exit codes."""
+from __future__ import annotations
+
+
+class PMOError(Exception):
+    """Base class: an error with a message meant for the user, never a traceback."""
+
+    exit_code = 1
+
+
+class UsageError(PMOError):
+    """The command was called wrongly (bad argument, unknown table)."""
+
+    exit_code = 2
+
+
+class DatabaseMissing(PMOError):
+    """The database file does not exist yet."""
+
+
+class InputError(PMOError):
+    """An input file cannot be read at all (missing, empty, binary, wrong format)."""
+
+
+class ValidationFailed(PMOError):
+    """Inputs have blocking problems; nothing was loaded. `problems` lists every one."""
+
+    def __init__(self, problems):
+        self.problems = list(problems)
+        errors = [p for p in self.problems if p.severity == "error"]
+        lines = [str(p) for p in errors]
+        super().__init__(f"{len(errors)} error(s); nothing was loaded:\n" + "\n".join(lines))

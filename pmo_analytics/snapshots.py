@@ -1,0 +1,214 @@
+"""Checking and loading one monthly snapshot, published atomically into the DuckDB file.
+
+A load stages and validates every file in memory first; with any error nothing is written. Then the
+live database is copied beside itself, the month's rows are replaced in the copy inside one
+transaction, the copy is checkpointed and closed, and `os.replace` swaps it in. Open dashboards (which
+hold short read-only connections) see the old file or the new one, never half a snapshot, and a load
+that fails or is killed at any point leaves the live file byte-for-byte as it was.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from . import contract, db, ingest, validation
+from .exceptions import ValidationFailed
+from .filters import month_end
+from .settings import db_path
+
+Progress = Callable[[str], None] | None
+
+
+@dataclass
+class Report:
+    """The outcome of `check` or `load`: per-file results, every problem and the quality score."""
+
+    as_of: dt.date | None
+    checks: dict[str, validation.TableCheck]
+    problems: list[validation.Problem] = field(default_factory=list)
+    db: Path | None = None
+
+    @property
+    def errors(self) -> list[validation.Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[validation.Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    @property
+    def quality_score(self) -> float | None:
+        """0-100 over the files of this report; missing columns and warnings lower it."""
+        if not self.checks:
+            return None
+        return round(100 * sum(c.quality() for c in self.checks.values()) / len(self.checks), 1)
+
+    def summary(self) -> str:
+        """A plain-text data-quality report, one line per file, then one line per problem."""
+        lines = [f"{'table':<13} {'rows':>9} {'errors':>7} {'warnings':>9} {'quality':>8}  file"]
+        for name, c in self.checks.items():
+            errs = sum(p.severity == "error" and p.file == str(c.source.path) for p in self.problems)
+            warns = sum(p.severity == "warning" and p.file == str(c.source.path) for p in self.problems)
+            lines.append(f"{name:<13} {c.rows:>9,} {errs:>7} {warns:>9} {100 * c.quality():>7.1f}%  {c.source.path}")
+        lines += [str(p) for p in self.errors] + [str(p) for p in self.warnings]
+        lines.append(f"quality score: {self.quality_score}/100; {len(self.errors)} error(s), "
+                     f"{len(self.warnings)} warning(s)")
+        return "\n".join(lines)
+
+
+def _stage_all(con, paths, progress: Progress) -> dict[str, validation.TableCheck]:
+    sources = ingest.discover(paths)
+    checks = {}
+    for i, source in enumerate(sources, 1):
+        raw, columns = ingest.stage(con, source)
+        checks[source.table] = validation.check_table(con, source, raw, columns)
+        if progress:
+            progress(f"[{i}/{len(sources)}] {source.path.name}: {checks[source.table].rows:,} rows")
+    return checks
+
+
+def check(paths, progress: Progress = None) -> Report:
+    """Validates exports without loading them (references checked among the given files only)."""
+    con = db.memory()
+    try:
+        checks = _stage_all(con, paths, progress)
+        problems = [p for c in checks.values() for p in c.problems]
+        problems += validation.check_references(con, checks)
+        return Report(None, checks, problems)
+    finally:
+        con.close()
+
+
+def load(paths, as_of, database=None, progress: Progress = None) -> Report:
+    """Validates the exports and publishes them as the snapshot of month `as_of`.
+
+    Only the tables given are replaced for that month; other tables and other months stay. Raises
+    ValidationFailed (nothing written) when any file has an error.
+    """
+    as_of = month_end(as_of)
+    target = db_path(database)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    con = db.memory()
+    try:
+        checks = _stage_all(con, paths, progress)
+        report = Report(as_of, checks, [p for c in checks.values() for p in c.problems], target)
+        if report.errors:
+            raise ValidationFailed(report.problems)
+        with _exclusive(target):
+            tmp = target.with_name(f"{target.name}.loading-{os.getpid()}")
+            try:
+                if target.exists():
+                    shutil.copyfile(target, tmp)
+                con.sql(f"ATTACH '{_sql_path(tmp)}' AS pub")
+                _ensure_schema(con)
+                report.problems += validation.check_references(con, checks, existing="pub", as_of=as_of)
+                if report.errors:
+                    raise ValidationFailed(report.problems)
+                _publish(con, checks, as_of, report)
+                con.sql("DETACH pub")
+                _fsync(tmp)
+                os.replace(tmp, target)
+                _fsync(target.parent)
+            finally:
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(tmp)
+        if progress:
+            progress(f"published snapshot {as_of:%Y-%m} to {target} (quality {report.quality_score}/100)")
+        return report
+    finally:
+        con.close()
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def _ensure_schema(con) -> None:
+    """Creates missing tables in `pub` and adds columns a newer contract declares."""
+    for ddl in contract.all_ddl():
+        con.sql(ddl.replace("CREATE TABLE IF NOT EXISTS ", "CREATE TABLE IF NOT EXISTS pub.", 1))
+    existing = {(t, c) for t, c in con.sql(
+        "SELECT table_name, column_name FROM duckdb_columns() WHERE database_name = 'pub'").fetchall()}
+    for table in contract.TABLES.values():
+        for c in table.columns:
+            if (table.name, c.name) not in existing:
+                con.sql(f"ALTER TABLE pub.{table.name} ADD COLUMN {c.name} {c.type}")
+
+
+def _publish(con, checks, as_of: dt.date, report: Report) -> None:
+    """Replaces the month's rows of each loaded table and its `loads` record, in one transaction."""
+    con.sql("BEGIN TRANSACTION")
+    try:
+        for name, check in checks.items():
+            _replace_table(con, name, check, as_of)
+        previous = con.sql("SELECT files FROM pub.loads WHERE as_of = ?", params=[as_of]).fetchall()
+        files = json.loads(previous[0][0]) if previous else {}
+        for name, check in checks.items():
+            warnings = sum(p.severity == "warning" and p.file == str(check.source.path) for p in report.problems)
+            files[name] = {"file": str(check.source.path), "sha256": check.source.checksum(),
+                           "rows": check.rows, "warnings": warnings, "quality": round(100 * check.quality(), 1)}
+        files = dict(sorted(files.items()))
+        counts = {t: con.sql(f"SELECT count(*) FROM pub.{t} WHERE as_of = ?", params=[as_of]).fetchall()[0][0]
+                  for t in contract.TABLES}
+        checksum = hashlib.sha256("".join(f"{t}:{f['sha256']};" for t, f in files.items()).encode()).hexdigest()
+        score = round(sum(f["quality"] for f in files.values()) / len(files), 1)
+        con.sql("DELETE FROM pub.loads WHERE as_of = ?", params=[as_of])
+        con.sql(f"""INSERT INTO pub.loads (as_of, loaded_at, files, {', '.join(f'rows_{t}' for t in counts)},
+                    warnings, quality_score, checksum)
+                    VALUES (?, now()::TIMESTAMP, ?, {', '.join('?' for _ in counts)}, ?, ?, ?)""",
+                params=[as_of, json.dumps(files), *counts.values(),
+                        sum(f["warnings"] for f in files.values()), score, checksum])
+        con.sql("COMMIT")
+    except BaseException:
+        con.sql("ROLLBACK")
+        raise
+    con.sql("CHECKPOINT pub")
+
+
+def _replace_table(con, name: str, check: validation.TableCheck, as_of: dt.date) -> None:
+    con.sql(f"DELETE FROM pub.{name} WHERE as_of = ?", params=[as_of])
+    con.sql(f"INSERT INTO pub.{name} BY NAME {validation.select_typed(check)}",
+            params=[as_of, str(check.source.path)])
+
+
+@contextlib.contextmanager
+def _exclusive(target: Path):
+    """One publisher at a time per database file; a second waits rather than losing a snapshot."""
+    with open(target.with_name(target.name + ".lock"), "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        for stale in target.parent.glob(f"{target.name}.loading-*"):  # left by a killed load
+            stale.unlink(missing_ok=True)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def list_snapshots(database=None) -> pd.DataFrame:
+    """Every loaded snapshot with its row counts, warnings, quality score and load time."""
+    with db.connect(database) as con:
+        return con.sql("""
+            SELECT strftime(as_of, '%Y-%m') AS month, as_of,
+                   rows_projects AS projects, rows_budget_lines AS budget_lines, rows_progress AS progress,
+                   rows_resources AS resources, rows_allocations AS allocations, rows_risks AS risks,
+                   rows_milestones AS milestones, warnings, quality_score,
+                   strftime(loaded_at, '%Y-%m-%d %H:%M') AS loaded_at
+            FROM loads ORDER BY as_of""").df()
