@@ -124,7 +124,7 @@ def _stage_xlsx(con, path: Path, name: str) -> None:
             sheets = {s.strip().lower(): s for s in book.sheet_names}
             table = name.removeprefix("raw_")
             sheet = sheets.get(table, book.sheet_names[0])
-            frame = book.parse(sheet, dtype=str, keep_default_na=False)
+            frame = pd.read_excel(book, sheet_name=sheet, dtype=str, keep_default_na=False)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise InputError(f"{path}: not a readable Excel workbook ({_first_error_line(exc)})") from None
     frame.columns = [str(c) for c in frame.columns]
