@@ -23,9 +23,15 @@ def connect(path: str | os.PathLike | None = None, read_only: bool = True) -> du
         raise DatabaseMissing(f"{target}: no database yet; load a snapshot first (pmo load or pmo demo)")
     if not read_only:
         target.parent.mkdir(parents=True, exist_ok=True)
-    return duckdb.connect(str(target), read_only=read_only, config=CONFIG)
+    return _quiet(duckdb.connect(str(target), read_only=read_only, config=CONFIG))
 
 
 def memory() -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection with the workbench's settings, for staging and tests."""
-    return duckdb.connect(":memory:", config=CONFIG)
+    return _quiet(duckdb.connect(":memory:", config=CONFIG))
+
+
+def _quiet(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    # DuckDB's own progress bar would draw over the CLI's progress lines and notebook outputs.
+    con.sql("SET enable_progress_bar = false")
+    return con

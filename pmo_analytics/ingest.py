@@ -1,12 +1,15 @@
 """Reading export files into DuckDB staging tables, as text, with their row numbers.
 
-Every file becomes a table `raw_<table>` of VARCHAR columns in file order, so `rowid + 1` is the
-data row (1 = first row under the header) and validation can point at the exact row and column of
-each problem before any value is converted. CSV goes through DuckDB's reader; XLSX through pandas + openpyxl (DuckDB's Excel
-extension would need the internet); Parquet through DuckDB.
+A staged table keeps the file's rows in order, so `rowid + 1` is the data row (1 = first row under
+the header) and validation can point at the exact row and column of each problem. Columns are
+named c0, c1, ... by position, whatever the header says. A CSV is first read typed (DuckDB converts
+while reading, the fast path); if any value does not convert, it is read again as text so every
+bad cell can be reported. XLSX goes through pandas + openpyxl (DuckDB's Excel extension would need
+the internet); Parquet through DuckDB.
 """
 from __future__ import annotations
 
+import csv
 import hashlib
 import zipfile
 from dataclasses import dataclass
@@ -72,19 +75,67 @@ def _table_of(path: Path) -> str | None:
     return stem if stem in TABLES else None
 
 
-def stage(con: duckdb.DuckDBPyConnection, source: Source) -> tuple[str, list[str]]:
-    """Reads one file into `raw_<table>` (all text, in file order); returns the table and its columns."""
-    name = f"raw_{source.table}"
-    con.sql(f"DROP TABLE IF EXISTS {name}")
-    reader = {"csv": _stage_csv, "xlsx": _stage_xlsx, "parquet": _stage_parquet}[source.format]
-    reader(con, source.path, name)
-    columns = [r[0] for r in con.sql(f"DESCRIBE {name}").fetchall()]
-    return name, columns
+def header(source: Source) -> list[str]:
+    """The column names of a CSV file's first record (a quoted name may span lines)."""
+    _sniff_text(source.path)
+    try:
+        with open(source.path, encoding="utf-8-sig", newline="") as fh:
+            names = next(csv.reader(fh), [])
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{source.path}: not UTF-8 text (byte {exc.start} of the file); save it as "
+                         "UTF-8 CSV") from None
+    except csv.Error as exc:
+        raise InputError(f"{source.path}: cannot read the header: {exc}") from None
+    return names
 
 
 def ident(name: str) -> str:
     """A column name quoted for SQL, whatever characters the export put in its header."""
     return '"' + str(name).replace('"', '""') + '"'
+
+
+def positional(n: int) -> list[str]:
+    """Staged tables name their columns c0, c1, ... so any header (duplicates, quotes) is safe."""
+    return [f"c{i}" for i in range(n)]
+
+
+def stage_text(con: duckdb.DuckDBPyConnection, source: Source, name: str) -> list[str]:
+    """Reads one file into table `name` as text, columns c0..cN in file order; returns the header."""
+    con.sql(f"DROP TABLE IF EXISTS {name}")
+    if source.format == "csv":
+        names = header(source)
+        _read_csv(con, source.path, name, ["VARCHAR"] * len(names))
+        return names
+    if source.format == "xlsx":
+        return _stage_xlsx(con, source.path, name)
+    return _stage_parquet(con, source.path, name)
+
+
+def stage_typed_csv(con: duckdb.DuckDBPyConnection, source: Source, name: str, types: list[str],
+                    select: list[str]) -> bool:
+    """The fast path: DuckDB converts while reading and `select` shapes the rows into table `name`.
+
+    Returns False when some value does not convert; the caller then stages the file as text.
+    """
+    con.sql(f"DROP TABLE IF EXISTS {name}")
+    try:
+        _read_csv(con, source.path, name, types, select)
+    except duckdb.ConversionException:
+        return False
+    return True
+
+
+def _read_csv(con, path: Path, name: str, types: list[str], select: list[str] | None = None) -> None:
+    columns = "{" + ", ".join(f"'{c}': '{t}'" for c, t in zip(positional(len(types)), types)) + "}"
+    try:
+        con.sql(f"CREATE TABLE {name} AS SELECT {', '.join(select or ['*'])} FROM read_csv(?, header=true, "
+                f"auto_detect=false, columns={columns}, delim=',', quote='\"', escape='\"', "
+                "dateformat='%Y-%m-%d', strict_mode=true, null_padding=false, max_line_size=4000000)",
+                params=[str(path)])
+    except duckdb.ConversionException:
+        raise
+    except duckdb.Error as exc:
+        raise InputError(f"{path}: cannot read as CSV: {_first_error_line(exc)}") from None
 
 
 def _first_error_line(exc: Exception) -> str:
@@ -103,44 +154,34 @@ def _sniff_text(path: Path) -> None:
         raise InputError(f"{path}: not a text CSV file; it contains binary data{hint}")
 
 
-def _stage_csv(con, path: Path, name: str) -> None:
-    _sniff_text(path)
-    try:
-        con.sql(
-            f"CREATE TABLE {name} AS SELECT * FROM read_csv(?, "
-            "header=true, all_varchar=true, delim=',', quote='\"', escape='\"', "
-            "strict_mode=true, null_padding=false, max_line_size=4000000, sample_size=-1)",
-            params=[str(path)],
-        )
-    except duckdb.Error as exc:
-        raise InputError(f"{path}: cannot read as CSV: {_first_error_line(exc)}") from None
-
-
-def _stage_xlsx(con, path: Path, name: str) -> None:
+def _stage_xlsx(con, path: Path, name: str) -> list[str]:
     import pandas as pd
 
+    table = name.split("_", 1)[1]
     try:
         with pd.ExcelFile(path, engine="openpyxl") as book:
             sheets = {s.strip().lower(): s for s in book.sheet_names}
-            table = name.removeprefix("raw_")
             sheet = sheets.get(table, book.sheet_names[0])
             frame = pd.read_excel(book, sheet_name=sheet, dtype=str, keep_default_na=False)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise InputError(f"{path}: not a readable Excel workbook ({_first_error_line(exc)})") from None
-    frame.columns = [str(c) for c in frame.columns]
+    names = [str(c) for c in frame.columns]
+    frame.columns = positional(len(names))
     frame = frame.replace({"": None})
     con.register("_xlsx_frame", frame)
     try:
-        cols = ", ".join(f"CAST({ident(c)} AS VARCHAR) AS {ident(c)}" for c in frame.columns) or "NULL AS _empty"
+        cols = ", ".join(f"CAST({c} AS VARCHAR) AS {c}" for c in frame.columns) or "NULL AS c0"
         con.sql(f"CREATE TABLE {name} AS SELECT {cols} FROM _xlsx_frame")
     finally:
         con.unregister("_xlsx_frame")
+    return names
 
 
-def _stage_parquet(con, path: Path, name: str) -> None:
+def _stage_parquet(con, path: Path, name: str) -> list[str]:
     try:
-        cols = [r[0] for r in con.sql("DESCRIBE SELECT * FROM read_parquet(?)", params=[str(path)]).fetchall()]
-        casts = ", ".join(f"CAST({ident(c)} AS VARCHAR) AS {ident(c)}" for c in cols)
+        names = [r[0] for r in con.sql("DESCRIBE SELECT * FROM read_parquet(?)", params=[str(path)]).fetchall()]
+        casts = ", ".join(f"CAST({ident(n)} AS VARCHAR) AS c{i}" for i, n in enumerate(names))
         con.sql(f"CREATE TABLE {name} AS SELECT {casts} FROM read_parquet(?)", params=[str(path)])
     except duckdb.Error as exc:
         raise InputError(f"{path}: cannot read as Parquet: {_first_error_line(exc)}") from None
+    return names

@@ -70,8 +70,7 @@ def _stage_all(con, paths, progress: Progress) -> dict[str, validation.TableChec
     sources = ingest.discover(paths)
     checks = {}
     for i, source in enumerate(sources, 1):
-        raw, columns = ingest.stage(con, source)
-        checks[source.table] = validation.check_table(con, source, raw, columns)
+        checks[source.table] = validation.check_table(con, source)
         if progress:
             progress(f"[{i}/{len(sources)}] {source.path.name}: {checks[source.table].rows:,} rows")
     return checks
@@ -177,7 +176,7 @@ def _publish(con, checks, as_of: dt.date, report: Report) -> None:
 
 def _replace_table(con, name: str, check: validation.TableCheck, as_of: dt.date) -> None:
     con.sql(f"DELETE FROM pub.{name} WHERE as_of = ?", params=[as_of])
-    con.sql(f"INSERT INTO pub.{name} BY NAME {validation.select_typed(check)}",
+    con.sql(f"INSERT INTO pub.{name} BY NAME {validation.select_canonical(check)}",
             params=[as_of, str(check.source.path)])
 
 

@@ -1,15 +1,19 @@
 """Checking staged exports against the contract: every problem with its file, row and column.
 
-All checks run in DuckDB on the staged text tables (see ingest.py): one scan counts every rule's
-failures, and only rules that fail are queried again for their rows. The same module builds the
-SELECT that converts the checked text into typed canonical rows, so what is checked is what is loaded.
+Each file is staged as `stg_<table>`: typed columns named as in the contract, rows in file order
+(see ingest.py). Values that did not convert are found on the text copy `raw_<table>`, which exists
+only when the fast typed read failed. One scan counts every rule's failures and only failing rules
+are queried again for their rows. The same module builds the SELECT that normalises the checked rows
+into canonical ones (statuses, month and week alignment, 1-5 probabilities), so what is checked is
+what is loaded.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .contract import DATE, INTEGER, NUMBER, TABLES, Column, Table
-from .ingest import Source, ident
+from . import ingest
+from .contract import DATE, INTEGER, NUMBER, TABLES, TEXT, Column, Table
+from .ingest import Source
 from .settings import MAX_PROBLEMS_PER_CHECK
 
 # A 1-5 probability scale maps to the middle of each fifth, so the 1-5 band round-trips.
@@ -37,9 +41,11 @@ class TableCheck:
     """What validation learnt about one staged file."""
 
     source: Source
-    raw: str
+    stg: str = ""  # staged table: contract column names, normalised values
+    raw: str | None = None  # text copy (c0..cN), only when some value did not convert
+    header: list[str] = field(default_factory=list)
+    mapping: dict[str, int] = field(default_factory=dict)  # canonical column -> position in the file
     rows: int = 0
-    mapping: dict[str, str] = field(default_factory=dict)  # canonical column -> raw column
     fill: dict[str, float] = field(default_factory=dict)  # canonical column -> share of rows filled
     problems: list[Problem] = field(default_factory=list)
     warning_rows: int = 0
@@ -61,8 +67,8 @@ class TableCheck:
         return completeness * validity
 
 
-def _value(raw_col: str) -> str:
-    return f"NULLIF(trim({ident(raw_col)}), '')"
+def _text(col: str) -> str:
+    return f"NULLIF(trim({col}), '')"
 
 
 def _date(v: str) -> str:
@@ -74,106 +80,159 @@ def _number(v: str) -> str:
     return f"TRY_CAST({v} AS DOUBLE)"
 
 
-def _norm_word(v: str) -> str:
-    return f"lower(regexp_replace({v}, '[\\s/\\-]+', '_', 'g'))"
+def _read_type(column: Column) -> str:
+    """The type DuckDB's CSV reader converts a column to on the fast path."""
+    return {DATE: "DATE", NUMBER: "DOUBLE", INTEGER: "DOUBLE"}.get(column.type, "VARCHAR")
 
 
-def typed_expr(check: TableCheck, column: Column) -> str:
-    """SQL turning the raw text of `column` into its canonical, normalised value."""
-    raw_col = check.mapping.get(column.name)
-    if raw_col is None:
+def _keeps_original(column: Column) -> bool:
+    """Columns whose value is normalised on staging keep the original too, for messages."""
+    return bool(column.allowed) or (column.type == DATE and column.align is not None)
+
+
+def _stage_columns(check: TableCheck, typed: bool) -> list[str]:
+    """SELECT list building the staged table from c0..cN: canonical names, normalised values.
+
+    typed: the columns were converted by the reader; otherwise they are text and are converted here
+    (a cell that does not convert becomes NULL and is reported by the parse rules on the text copy).
+    """
+    cols = []
+    for name, i in check.mapping.items():
+        c = check.table.column(name)
+        src = f"c{i}"
+        if not typed and c.type == DATE:
+            src = _date(_text(src))
+        elif not typed and c.type in (NUMBER, INTEGER):
+            src = _number(_text(src))
+        if c.allowed:
+            cols += [f"lower(regexp_replace(trim({src}), '[\\s/\\-]+', '_', 'g')) AS {name}",
+                     f"{_text(src)} AS _orig_{name}"]
+        elif c.type == DATE and c.align:
+            cols += [f"CAST(date_trunc('{c.align}', {src}) AS DATE) AS {name}", f"{src} AS _orig_{name}"]
+        elif c.type == TEXT:
+            cols.append(f"{_text(src)} AS {name}")
+        else:
+            cols.append(f"{src} AS {name}")
+    return cols
+
+
+def canonical_expr(check: TableCheck, column: Column) -> str:
+    """SQL reading `column` from the staged table as it is loaded (1-5 probabilities rescaled)."""
+    if column.name not in check.mapping:
         return f"CAST(NULL AS {column.type})"
-    v = _value(raw_col)
-    if column.type == DATE:
-        d = _date(v)
-        if column.align == "month":
-            return f"CAST(date_trunc('month', {d}) AS DATE)"
-        if column.align == "week":
-            return f"CAST(date_trunc('week', {d}) AS DATE)"
-        return d
-    if column.type in (NUMBER, INTEGER):
-        n = _number(v)
-        if column.name == "probability" and check.probability_scale == "1-5":
-            cases = " ".join(f"WHEN {k} THEN {p}" for k, p in PROBABILITY_SCALE.items())
-            n = f"CASE CAST({n} AS INTEGER) {cases} END"
-        elif column.name == "probability" and check.probability_scale == "percent":
-            n = f"({n} / 100.0)"
-        return f"CAST({n} AS {column.type})" if column.type == INTEGER else n
-    if column.allowed:
-        return _norm_word(v)
+    v = column.name
+    if column.name == "probability" and check.probability_scale == "1-5":
+        cases = " ".join(f"WHEN {k} THEN {p}" for k, p in PROBABILITY_SCALE.items())
+        return f"CASE CAST({v} AS INTEGER) {cases} END"
+    if column.name == "probability" and check.probability_scale == "percent":
+        return f"({v} / 100.0)"
+    if column.type == INTEGER:
+        return f"CAST({v} AS INTEGER)"
     return v
 
 
-def select_typed(check: TableCheck, as_of_param: str = "?", source_param: str = "?") -> str:
-    """SELECT producing canonical rows (as_of, source, contract columns) from the staged table."""
-    cols = [f"{typed_expr(check, c)} AS {c.name}" for c in check.table.columns]
-    return f"SELECT {as_of_param}::DATE AS as_of, {source_param} AS source, {', '.join(cols)} FROM {check.raw}"
+def select_canonical(check: TableCheck) -> str:
+    """SELECT producing canonical rows (as_of, source, contract columns); parameters: as_of, source."""
+    cols = [f"{canonical_expr(check, c)} AS {c.name}" for c in check.table.columns]
+    return f"SELECT ?::DATE AS as_of, ? AS source, {', '.join(cols)} FROM {check.stg}"
 
 
-def check_table(con, source: Source, raw: str, columns: list[str]) -> TableCheck:
-    """Validates one staged file against its canonical table; returns rows, fill rates, problems."""
-    check = TableCheck(source=source, raw=raw)
+def check_table(con, source: Source) -> TableCheck:
+    """Stages one file and validates it against its canonical table: rows, fill rates, problems."""
+    check = TableCheck(source=source)
     table = check.table
     file = str(source.path)
-    by_canon: dict[str, list[str]] = {}
-    for col in columns:
-        by_canon.setdefault(col.strip().lower().replace(" ", "_"), []).append(col)
-    for name, raws in by_canon.items():
-        if name in table.column_names:
-            check.mapping[name] = raws[0]
-            if len(raws) > 1:
-                check.problems.append(Problem("error", file, f"the header names this column {len(raws)} "
-                                              "times; keep one", column=name))
-        elif name:
-            check.problems.append(Problem("warning", file, "not a column of the contract; ignored",
-                                          column=raws[0][:60]))
-    check.rows = con.sql(f"SELECT count(*) FROM {raw}").fetchall()[0][0]
+    name = source.table
+    if source.format == "csv":
+        check.header = ingest.header(source)
+    else:
+        check.raw = f"raw_{name}"
+        check.header = ingest.stage_text(con, source, check.raw)
+    _map_columns(check)
     missing = [c for c in table.required if c not in check.mapping]
     if missing:
         hint = ""
-        if len(columns) == 1 and any(d in columns[0] for d in ";\t|"):
+        if len(check.header) == 1 and any(d in check.header[0] for d in ";\t|"):
             hint = " (the header is a single column: is the file delimited by ';' or tabs?)"
-        for name in missing:
-            check.problems.append(Problem("error", file, f"required column is missing{hint}", column=name))
+        for col in missing:
+            check.problems.append(Problem("error", file, f"required column is missing{hint}", column=col))
         return check
+    check.stg = f"stg_{name}"
+    if check.raw is None:
+        by_position = {i: table.column(c) for c, i in check.mapping.items()}
+        types = [_read_type(by_position[i]) if i in by_position else "VARCHAR" for i in range(len(check.header))]
+        if not ingest.stage_typed_csv(con, source, check.stg, types, _stage_columns(check, typed=True)):
+            check.raw = f"raw_{name}"
+            ingest.stage_text(con, source, check.raw)
+    if check.raw is not None:
+        con.sql(f"CREATE OR REPLACE TABLE {check.stg} AS SELECT {', '.join(_stage_columns(check, typed=False))} "
+                f"FROM {check.raw}")
+    check.rows = con.sql(f"SELECT count(*) FROM {check.stg}").fetchall()[0][0]
     if check.rows == 0:
         check.problems.append(Problem("warning", file, "the file has a header but no data rows"))
     if "probability" in check.mapping:
-        check.probability_scale = _probability_scale(con, raw, check.mapping["probability"])
+        check.probability_scale = _probability_scale(con, check.stg)
         if check.probability_scale != "0-1":
             check.problems.append(Problem("warning", file, f"probabilities given on a {check.probability_scale} "
                                           "scale; normalised to 0-1", column="probability"))
+    _apply_rules(con, check, _rules(check))
+    check.problems += _duplicate_keys(con, check)
+    return check
 
-    rules = _rules(check)
-    counts = con.sql("SELECT " + ", ".join([f"count({_value(r)})" for r in check.mapping.values()]
-                                           + [f"count_if({r[3]})" for r in rules] + ["0"])
-                     + f" FROM {raw}").fetchall()[0]
-    for i, canon in enumerate(check.mapping):
-        check.fill[canon] = counts[i] / check.rows if check.rows else 0.0
-    warning_conds = []
+
+def _map_columns(check: TableCheck) -> None:
+    """Matches header names to contract columns (case and spaces ignored); reports the rest."""
+    file, table = str(check.source.path), check.table
+    for i, col in enumerate(check.header):
+        canon = col.strip().lower().replace(" ", "_")
+        if canon in table.column_names:
+            if canon in check.mapping:
+                check.problems.append(Problem("error", file, "the header names this column twice; keep one",
+                                              column=canon))
+            else:
+                check.mapping[canon] = i
+        elif canon:
+            check.problems.append(Problem("warning", file, "not a column of the contract; ignored",
+                                          column=col.strip()[:60]))
+
+
+def _apply_rules(con, check: TableCheck, rules) -> None:
+    """Counts every rule's failures in one scan per table, then lists the rows of failing rules."""
+    file = str(check.source.path)
     limit = int(MAX_PROBLEMS_PER_CHECK.value())
-    for (column, severity, message_sql, cond), n in zip(rules, counts[len(check.mapping):]):
+    on_stg = [r for r in rules if r[4] == "stg"]
+    on_raw = [r for r in rules if r[4] == "raw"]
+    found = con.sql("SELECT " + ", ".join([f"count({c})" for c in check.mapping] +
+                                          [f"count_if({r[3]})" for r in on_stg]) + f" FROM {check.stg}").fetchall()[0]
+    check.fill = {c: (n / check.rows if check.rows else 0.0) for c, n in zip(check.mapping, found)}
+    counts = {id(r): n for r, n in zip(on_stg, found[len(check.mapping):])}
+    if on_raw:
+        found = con.sql("SELECT " + ", ".join(f"count_if({r[3]})" for r in on_raw) + f" FROM {check.raw}").fetchall()[0]
+        counts.update({id(r): n for r, n in zip(on_raw, found)})
+    warning_conds = []
+    for rule in rules:
+        column, severity, message_sql, cond, where = rule
+        n = counts.get(id(rule), 0)
         if not n:
             continue
         if severity == "warning":
             warning_conds.append(cond)
-        rows = con.sql(f"SELECT rowid + 1, {message_sql} FROM {raw} WHERE {cond} ORDER BY rowid "
+        table = check.stg if where == "stg" else check.raw
+        rows = con.sql(f"SELECT rowid + 1, {message_sql} FROM {table} WHERE {cond} ORDER BY rowid "
                        f"LIMIT {limit}").fetchall()
         check.problems += [Problem(severity, file, msg, row=row, column=column) for row, msg in rows]
         if n > limit:
             check.problems.append(Problem(severity, file, f"... and {n - limit} more rows with this problem",
                                           column=column))
     if warning_conds:
-        check.warning_rows = con.sql(f"SELECT count_if({' OR '.join(warning_conds)}) FROM {raw}").fetchall()[0][0]
-    check.problems += _duplicate_keys(con, check, limit)
-    return check
+        check.warning_rows = con.sql(f"SELECT count_if({' OR '.join(warning_conds)}) "
+                                     f"FROM {check.stg}").fetchall()[0][0]
 
 
-def _probability_scale(con, raw: str, raw_col: str) -> str:
+def _probability_scale(con, stg: str) -> str:
     """'0-1', '1-5' (all whole numbers 1..5, some above 1) or 'percent' (some above 5, none above 100)."""
-    n = _number(_value(raw_col))
-    top, whole = con.sql(f"SELECT max({n}), bool_and({n} = round({n}) AND {n} BETWEEN 1 AND 5) "
-                         f"FROM {raw} WHERE {n} IS NOT NULL").fetchall()[0]
+    top, whole = con.sql(f"SELECT max(probability), bool_and(probability = round(probability) AND "
+                         f"probability BETWEEN 1 AND 5) FROM {stg} WHERE probability IS NOT NULL").fetchall()[0]
     if top is None or top <= 1:
         return "0-1"
     if whole:
@@ -182,69 +241,87 @@ def _probability_scale(con, raw: str, raw_col: str) -> str:
 
 
 def _quote(v: str) -> str:
-    """SQL rendering a value for a message: quoted, cut at 40 characters."""
+    """SQL rendering a value for a message: quoted, cut at 40 characters, -250.0 shown as -250."""
+    v = f"regexp_replace(CAST({v} AS VARCHAR), '\\.0$', '')"
     return f"'''' || left({v}, 40) || CASE WHEN length({v}) > 40 THEN '...' ELSE '' END || ''''"
 
 
-def _rules(check: TableCheck) -> list[tuple[str, str, str, str]]:
-    """(column, severity, message SQL, failing-row condition) for every rule that applies."""
+def _rules(check: TableCheck) -> list[tuple[str, str, str, str, str]]:
+    """(column, severity, message SQL, failing-row condition, table) for every rule that applies.
+
+    Parse rules run on the text copy ("raw"), which exists only when the typed read failed; the rest
+    run on the staged table ("stg").
+    """
     rules = []
     for c in check.table.columns:
         if c.name not in check.mapping:
             continue
-        v = _value(check.mapping[c.name])
-        typed = typed_expr(check, c)
+        v = c.name
+        canon = canonical_expr(check, c)
+        original = f"_orig_{v}" if _keeps_original(c) else v
         if c.required:
-            rules.append((c.name, "error", "'missing value (the column is required)'", f"{v} IS NULL"))
-        if c.type == DATE:
-            rules.append((c.name, "error", f"{_quote(v)} || ' is not a valid date (expected YYYY-MM-DD)'",
-                          f"{v} IS NOT NULL AND {_date(v)} IS NULL"))
-            if c.align == "month":
-                rules.append((c.name, "warning",
-                              f"{_quote(v)} || ' is not the first of a month; counted in ' || strftime({typed}, '%Y-%m')",
-                              f"{_date(v)} IS NOT NULL AND day({_date(v)}) <> 1"))
-            elif c.align == "week":
-                rules.append((c.name, "warning",
-                              f"{_quote(v)} || ' is not a Monday; counted in the week of ' || strftime({typed}, '%Y-%m-%d')",
-                              f"{_date(v)} IS NOT NULL AND isodow({_date(v)}) <> 1"))
-        elif c.type in (NUMBER, INTEGER):
-            n = _number(v)
-            rules.append((c.name, "error", f"{_quote(v)} || ' is not a number'",
-                          f"{v} IS NOT NULL AND ({n} IS NULL OR isnan({n}) OR isinf({n}))"))
+            if check.raw is not None:  # a value that did not convert is reported as such, not as missing
+                rules.append((c.name, "error", "'missing value (the column is required)'",
+                              f"{_text(f'c{check.mapping[c.name]}')} IS NULL", "raw"))
+            else:
+                rules.append((c.name, "error", "'missing value (the column is required)'", f"{v} IS NULL", "stg"))
+        if check.raw is not None and c.type in (DATE, NUMBER, INTEGER):
+            t = _text(f"c{check.mapping[c.name]}")
+            if c.type == DATE:
+                rules.append((c.name, "error", f"{_quote(t)} || ' is not a valid date (expected YYYY-MM-DD)'",
+                              f"{t} IS NOT NULL AND {_date(t)} IS NULL", "raw"))
+            else:
+                rules.append((c.name, "error", f"{_quote(t)} || ' is not a number'",
+                              f"{t} IS NOT NULL AND {_number(t)} IS NULL", "raw"))
+        if c.type in (NUMBER, INTEGER):
+            rules.append((c.name, "error", f"{_quote(v)} || ' is not a finite number'",
+                          f"isnan({v}) OR isinf({v})", "stg"))
             if c.type == INTEGER:
                 rules.append((c.name, "error", f"{_quote(v)} || ' is not a whole number'",
-                              f"{n} IS NOT NULL AND NOT isinf({n}) AND {n} <> round({n})"))
+                              f"NOT isinf({v}) AND {v} <> round({v})", "stg"))
             if c.money:
-                rules.append((c.name, "error", f"'negative amount ' || {_quote(v)}", f"{n} < 0"))
+                rules.append((c.name, "error", f"'negative amount ' || {_quote(v)}", f"{v} < 0", "stg"))
             else:
                 bounds = []
                 if c.minimum is not None:
-                    bounds.append(f"{typed} < {c.minimum}")
+                    bounds.append(f"{canon} < {c.minimum}")
                 if c.maximum is not None:
-                    bounds.append(f"{typed} > {c.maximum}")
+                    bounds.append(f"{canon} > {c.maximum}")
                 if bounds:
                     rule = f"{c.minimum:g}..{c.maximum:g}" if c.maximum is not None else f">= {c.minimum:g}"
                     rules.append((c.name, "error", f"{_quote(v)} || ' is outside {rule}'",
-                                  f"{n} IS NOT NULL AND NOT isnan({n}) AND ({' OR '.join(bounds)})"))
+                                  f"NOT isnan({v}) AND ({' OR '.join(bounds)})", "stg"))
+        if c.type == DATE and c.align:
+            what, fmt, place = (("the first of a month", "%Y-%m", "counted in ") if c.align == "month"
+                                else ("a Monday", "%Y-%m-%d", "counted in the week of "))
+            rules.append((c.name, "warning", f"{_quote(original)} || ' is not {what}; {place}' || strftime({v}, '{fmt}')",
+                          f"{original} <> {v}", "stg"))
         if c.allowed:
             allowed = ", ".join(f"'{a}'" for a in c.allowed)
-            rules.append((c.name, "error", f"'unknown {c.name} ' || {_quote(v)} || ' (allowed: {', '.join(c.allowed)})'",
-                          f"{v} IS NOT NULL AND {typed} NOT IN ({allowed})"))
+            rules.append((c.name, "error",
+                          f"'unknown {c.name} ' || {_quote(original)} || ' (allowed: {', '.join(c.allowed)})'",
+                          f"{v} IS NOT NULL AND {v} NOT IN ({allowed})", "stg"))
     return rules
 
 
-def _duplicate_keys(con, check: TableCheck, limit: int) -> list[Problem]:
+def _duplicate_keys(con, check: TableCheck) -> list[Problem]:
     """Rows whose key (after normalisation, e.g. a period's month) repeats an earlier row."""
-    key_exprs = [typed_expr(check, check.table.column(k)) for k in check.table.key]
-    not_null = " AND ".join(f"{e} IS NOT NULL" for e in key_exprs)
-    shown = " || ' / ' || ".join(f"CAST({e} AS VARCHAR)" for e in key_exprs)
+    limit = int(MAX_PROBLEMS_PER_CHECK.value())
+    keys = list(check.table.key)
+    not_null = " AND ".join(f"{k} IS NOT NULL" for k in keys)
+    # A hash count tells in one cheap pass whether there is any duplicate at all.
+    repeats = con.sql(f"SELECT count(*) - count(DISTINCT hash({', '.join(keys)})) "
+                      f"FROM {check.stg} WHERE {not_null}").fetchall()[0][0]
+    if not repeats:
+        return []
+    shown = " || ' / ' || ".join(f"CAST({k} AS VARCHAR)" for k in keys)
     rows = con.sql(f"""
         SELECT row, first_row, key, count(*) OVER () AS total FROM (
-            SELECT rowid + 1 AS row, min(rowid + 1) OVER (PARTITION BY {', '.join(key_exprs)}) AS first_row,
+            SELECT rowid + 1 AS row, min(rowid + 1) OVER (PARTITION BY {', '.join(keys)}) AS first_row,
                    {shown} AS key
-            FROM {check.raw} WHERE {not_null}
+            FROM {check.stg} WHERE {not_null}
         ) WHERE row > first_row ORDER BY row LIMIT {limit + 1}""").fetchall()
-    file, column = str(check.source.path), ", ".join(check.table.key)
+    file, column = str(check.source.path), ", ".join(keys)
     problems = [Problem("error", file, f"duplicate key {key!r} (first in row {first})", row=row, column=column)
                 for row, first, key, _ in rows[:limit]]
     if len(rows) > limit:
@@ -264,30 +341,27 @@ def check_references(con, checks: dict[str, TableCheck], existing=None, as_of=No
     for check in checks.values():
         file = str(check.source.path)
         for c in check.table.columns:
-            if not c.references or c.name not in check.mapping:
+            if not c.references or c.name not in check.mapping or not check.stg:
                 continue
             ref_table, ref_col = c.references.split(".")
-            v = _value(check.mapping[c.name])
             if ref_table in checks:
-                ref_check = checks[ref_table]
-                if ref_col not in ref_check.mapping:
+                if not checks[ref_table].stg:
                     continue
-                target, params = f"SELECT {_value(ref_check.mapping[ref_col])} AS k FROM {ref_check.raw}", []
+                target, params = f"SELECT {ref_col} FROM {checks[ref_table].stg}", []
             elif existing and con.sql(f"SELECT count(*) FROM {existing}.{ref_table} WHERE as_of = ?",
                                       params=[as_of]).fetchall()[0][0]:
-                target, params = f"SELECT {ref_col} AS k FROM {existing}.{ref_table} WHERE as_of = ?", [as_of]
+                target, params = f"SELECT {ref_col} FROM {existing}.{ref_table} WHERE as_of = ?", [as_of]
             else:
                 problems.append(Problem("warning", file, f"{ref_table} are not in this snapshot; "
-                                        f"references not checked", column=c.name))
+                                        "references not checked", column=c.name))
                 continue
             rows = con.sql(f"""
-                SELECT rowid + 1, {v}, count(*) OVER () FROM {check.raw}
-                WHERE {v} IS NOT NULL AND {v} NOT IN (SELECT k FROM ({target}) WHERE k IS NOT NULL)
-                ORDER BY rowid LIMIT {limit}""",
-                           params=params).fetchall()
+                SELECT rowid + 1, {c.name}, count(*) OVER () FROM {check.stg}
+                WHERE {c.name} IS NOT NULL AND {c.name} NOT IN (SELECT k FROM ({target}) t(k) WHERE k IS NOT NULL)
+                ORDER BY rowid LIMIT {limit}""", params=params).fetchall()
             noun = ref_table.removesuffix("s")
-            problems += [Problem("error", file, f"unknown {noun} {val!r} (not in {ref_table})", row=row, column=c.name)
-                         for row, val, _ in rows]
+            problems += [Problem("error", file, f"unknown {noun} {val!r} (not in {ref_table})", row=row,
+                                 column=c.name) for row, val, _ in rows]
             if rows and rows[0][2] > limit:
                 problems.append(Problem("error", file, f"... and {rows[0][2] - limit} more unknown {ref_table}",
                                         column=c.name))
