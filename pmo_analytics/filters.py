@@ -44,6 +44,14 @@ def resolve_as_of(con, as_of=None) -> dt.date | None:
     return rows[0][0] if rows else None
 
 
+def choice(value, allowed: tuple[str, ...], what: str) -> str:
+    """`value` if it is one of `allowed`, else a UsageError: names (columns, groupings) can't be bound
+    as parameters, so a widget's choice is checked against a fixed list before it reaches SQL."""
+    if not isinstance(value, str) or value not in allowed:
+        raise UsageError(f"{what} must be one of {', '.join(allowed)}; got {str(value)[:40]!r}")
+    return value
+
+
 def _as_list(value) -> list | None:
     if value is None:
         return None

@@ -1,0 +1,16 @@
+"""Every metric a PMO reports, one module per area; each is f(con, **filters) -> tidy DataFrame.
+
+Filters (all optional, all bound as SQL parameters): as_of ('YYYY-MM', default the latest snapshot),
+portfolio, program, department, project_ids (one value or a list), period_from, period_to.
+"""
+from .budget import budget_by_category, budget_curve, budget_variance
+from .evm import evm, evm_series
+from .milestones import milestone_slippage, milestone_summary, milestone_trend
+from .resources import over_allocations, resource_load
+from .risks import exposure_trend, risk_ageing, risk_exposure, risk_matrix, risk_register, top_risks
+
+__all__ = [
+    "budget_variance", "budget_by_category", "budget_curve", "evm", "evm_series", "resource_load",
+    "over_allocations", "risk_register", "risk_exposure", "risk_matrix", "top_risks", "risk_ageing",
+    "exposure_trend", "milestone_slippage", "milestone_summary", "milestone_trend",
+]

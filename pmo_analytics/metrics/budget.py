@@ -1,0 +1,197 @@
+"""Budget metrics: approved budget against forecast, commitments and actual spend.
+
+Vocabulary (the workbench convention, DESIGN.md): **budget** is the approved budget, **forecast** the
+expected final spend, **committed** the open orders placed but not yet paid (it EXCLUDES what is already
+consumed: an order moves from committed to consumed when it is paid) and **consumed** the actual spend.
+So what is still free to spend is `uncommitted = budget - committed - consumed`.
+
+Every function reads one snapshot (`as_of`, default the latest loaded) and sums budget_lines over all the
+snapshot's periods unless period_from / period_to narrow them.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandas as pd
+
+from .. import filters
+
+BY = ("project", "program", "portfolio", "department")
+
+# Descriptive project columns carried by project rows (fixed text, never user input).
+PROJECT_COLUMNS = ("name", "portfolio", "program", "department", "status", "rag", "currency")
+
+# Months the burn rate averages over (the as_of month and the two before it).
+BURN_MONTHS = 3
+
+
+def _group_select(by: str) -> tuple[str, str]:
+    """(columns to select, columns to group by) for a rollup level; fixed text from BY."""
+    if by == "project":
+        cols = "project_id, " + ", ".join(PROJECT_COLUMNS)
+        return cols, cols
+    # Rollups: one currency is expected per portfolio; a mix shows as e.g. 'EUR,GBP'.
+    return (f"{by}, count(DISTINCT project_id) AS n_projects, "
+            "string_agg(DISTINCT currency, ',' ORDER BY currency) AS currency", by)
+
+
+def budget_variance(con, by: str = "project", as_of=None, portfolio=None, program=None,
+                    department=None, project_ids=None, period_from=None,
+                    period_to=None) -> pd.DataFrame:
+    """Budget, forecast, committed, consumed and what is left, per project or rolled up.
+
+    One row per project / program / portfolio / department of the snapshot. Money columns sum
+    budget_lines over every period of the snapshot (or only [period_from, period_to]); bac sums
+    projects.bac. remaining = budget - consumed; uncommitted = budget - committed - consumed
+    (committed EXCLUDES consumed: open orders not yet paid); variance = forecast - budget (positive =
+    overspend expected); variance_pct = variance / budget * 100; over_budget = forecast > budget.
+    burn_rate = mean monthly consumed over the 3 months ending with the as_of month (a project that
+    started less than 3 months ago is averaged over the months it has run; rollups add their projects'
+    burn rates); months_left = remaining / burn_rate (negative once consumed exceeds budget, missing
+    when nothing is being burnt). Missing stays missing: a project without budget lines (or a column
+    its export leaves blank) shows NaN, not zero; over_budget is then False.
+    """
+    filters.choice(by, BY, "by")
+    snapshot = filters.resolve_as_of(con, as_of)
+    pcond, pparams = filters.project_where("p", portfolio, program, department, project_ids)
+    bcond, bparams = filters.period_where("b.period", period_from, period_to)
+    select_keys, group_keys = _group_select(by)
+    q = f"""
+    WITH s AS (
+        SELECT CAST(? AS DATE) AS as_of,
+               CAST(date_trunc('month', CAST(? AS DATE)) AS DATE) AS status_month
+    ),
+    p AS (
+        SELECT p.* FROM projects p, s WHERE p.as_of = s.as_of AND {pcond}
+    ),
+    lines AS (  -- money per project over the selected periods
+        SELECT b.project_id, sum(b.budget) AS budget, sum(b.forecast) AS forecast,
+               sum(b.committed) AS committed, sum(b.consumed) AS consumed
+        FROM budget_lines b, s
+        WHERE b.as_of = s.as_of AND b.project_id IN (SELECT project_id FROM p) AND {bcond}
+        GROUP BY b.project_id
+    ),
+    burn AS (  -- mean monthly consumed over the last 3 months the project has run, up to as_of
+        SELECT b.project_id,
+               coalesce(sum(b.consumed) FILTER (
+                   WHERE b.period > s.status_month - to_months({BURN_MONTHS})
+                     AND b.period <= s.status_month), 0)
+               / greatest(1, least({BURN_MONTHS},
+                                   datediff('month', min(b.period), s.status_month) + 1)) AS burn_rate
+        FROM budget_lines b, s
+        WHERE b.as_of = s.as_of AND b.project_id IN (SELECT project_id FROM p)
+        GROUP BY b.project_id, s.status_month
+    ),
+    per_project AS (
+        SELECT p.project_id, {", ".join("p." + c for c in PROJECT_COLUMNS)}, p.bac,
+               l.budget, l.forecast, l.committed, l.consumed, bu.burn_rate
+        FROM p
+        LEFT JOIN lines l ON l.project_id = p.project_id
+        LEFT JOIN burn bu ON bu.project_id = p.project_id
+    ),
+    grouped AS (
+        SELECT {select_keys}, sum(bac) AS bac, sum(budget) AS budget, sum(forecast) AS forecast,
+               sum(committed) AS committed, sum(consumed) AS consumed, sum(burn_rate) AS burn_rate
+        FROM per_project
+        GROUP BY {group_keys}
+    )
+    SELECT * EXCLUDE (burn_rate),
+           budget - consumed AS remaining,
+           budget - committed - consumed AS uncommitted,
+           forecast - budget AS variance,
+           (forecast - budget) / NULLIF(budget, 0) * 100 AS variance_pct,
+           burn_rate,
+           (budget - consumed) / NULLIF(burn_rate, 0) AS months_left,
+           coalesce(forecast > budget, FALSE) AS over_budget
+    FROM grouped
+    ORDER BY {by if by != "project" else "project_id"} NULLS LAST
+    """
+    return con.sql(q, params=[snapshot, snapshot, *pparams, *bparams]).df()
+
+
+def budget_by_category(con, by: str = "project", as_of=None, portfolio=None, program=None,
+                       department=None, project_ids=None, period_from=None,
+                       period_to=None) -> pd.DataFrame:
+    """The budget_variance money columns split by cost category, per project or rolled up.
+
+    One row per group and category present in budget_lines. Same definitions as budget_variance
+    (committed excludes consumed); budget_share_pct = the category's share of the group's budget, in %.
+    No bac (it is not split by category) and no burn rate.
+    """
+    filters.choice(by, BY, "by")
+    snapshot = filters.resolve_as_of(con, as_of)
+    pcond, pparams = filters.project_where("p", portfolio, program, department, project_ids)
+    bcond, bparams = filters.period_where("b.period", period_from, period_to)
+    select_keys, group_keys = _group_select(by)
+    key = by if by != "project" else "project_id"
+    q = f"""
+    WITH p AS (
+        SELECT p.* FROM projects p WHERE p.as_of = CAST(? AS DATE) AND {pcond}
+    ),
+    grouped AS (
+        SELECT {select_keys}, category, sum(budget) AS budget, sum(forecast) AS forecast,
+               sum(committed) AS committed, sum(consumed) AS consumed
+        FROM (
+            SELECT p.*, b.category, b.budget, b.forecast, b.committed, b.consumed
+            FROM budget_lines b JOIN p ON p.project_id = b.project_id AND p.as_of = b.as_of
+            WHERE {bcond}
+        )
+        GROUP BY {group_keys}, category
+    )
+    SELECT *,
+           budget - consumed AS remaining,
+           budget - committed - consumed AS uncommitted,
+           forecast - budget AS variance,
+           (forecast - budget) / NULLIF(budget, 0) * 100 AS variance_pct,
+           coalesce(forecast > budget, FALSE) AS over_budget,
+           budget / NULLIF(sum(budget) OVER (PARTITION BY {key}), 0) * 100 AS budget_share_pct
+    FROM grouped
+    ORDER BY {key} NULLS LAST, category
+    """
+    return con.sql(q, params=[snapshot, *pparams, *bparams]).df()
+
+
+def budget_curve(con, as_of=None, portfolio=None, program=None, department=None, project_ids=None,
+                 period_from=None, period_to=None, by_project: bool | None = None) -> pd.DataFrame:
+    """Budget, forecast, committed and consumed per month with running totals, for S-curves.
+
+    Per project and period when `by_project` is true (default: when project_ids names exactly one
+    project), otherwise rolled up over every filtered project. cum_budget / cum_forecast /
+    cum_consumed are running totals from the first period of the snapshot, so a period_from/period_to
+    window shows the true cumulative position, not one restarted at period_from. Periods are those
+    present in budget_lines (first of month).
+    """
+    snapshot = filters.resolve_as_of(con, as_of)
+    if by_project is None:
+        if project_ids is None:
+            by_project = False
+        elif isinstance(project_ids, str) or not isinstance(project_ids, Iterable):
+            by_project = True
+        else:
+            by_project = len({str(i) for i in project_ids}) == 1
+    pcond, pparams = filters.project_where("p", portfolio, program, department, project_ids)
+    wcond, wparams = filters.period_where("period", period_from, period_to)
+    key = "project_id, " if by_project else ""
+    partition = "PARTITION BY project_id" if by_project else ""
+    q = f"""
+    WITH p AS (
+        SELECT p.project_id FROM projects p WHERE p.as_of = CAST(? AS DATE) AND {pcond}
+    ),
+    per_period AS (
+        SELECT {key} b.period, sum(b.budget) AS budget, sum(b.forecast) AS forecast,
+               sum(b.committed) AS committed, sum(b.consumed) AS consumed
+        FROM budget_lines b
+        WHERE b.as_of = CAST(? AS DATE) AND b.project_id IN (SELECT project_id FROM p)
+        GROUP BY {key} b.period
+    ),
+    running AS (
+        SELECT *,
+               sum(budget) OVER w AS cum_budget,
+               sum(forecast) OVER w AS cum_forecast,
+               sum(consumed) OVER w AS cum_consumed
+        FROM per_period
+        WINDOW w AS ({partition} ORDER BY period ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+    )
+    SELECT * FROM running WHERE {wcond} ORDER BY {key} period
+    """
+    return con.sql(q, params=[snapshot, *pparams, snapshot, *wparams]).df()

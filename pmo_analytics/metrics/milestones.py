@@ -1,0 +1,129 @@
+"""Milestone metrics: slippage and state at a snapshot, summaries, and the milestone trend table.
+
+slip_days = coalesce(actual, forecast, baseline) - baseline: positive is late, negative early; a
+milestone with no forecast is taken to be on its baseline (many tools leave forecast blank then).
+State, in this order: achieved_on_time (actual <= baseline, or no baseline to be late against),
+achieved_late, missed (no actual and coalesce(forecast, baseline) before as_of), likely_to_miss
+(no actual, forecast after baseline), on_track.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from .. import filters
+
+SUMMARY_BY = ("project", "program", "portfolio", "department")
+STATES = ("achieved_on_time", "achieved_late", "missed", "likely_to_miss", "on_track")
+
+# The definitions every query shares, written once (fixed text over milestones aliased m).
+SLIP = "date_diff('day', m.baseline_date, coalesce(m.actual_date, m.forecast_date, m.baseline_date))"
+STATE = """CASE
+        WHEN m.actual_date IS NOT NULL THEN
+            CASE WHEN m.actual_date > m.baseline_date THEN 'achieved_late' ELSE 'achieved_on_time' END
+        WHEN coalesce(m.forecast_date, m.baseline_date) < m.as_of THEN 'missed'
+        WHEN m.forecast_date > m.baseline_date THEN 'likely_to_miss'
+        ELSE 'on_track'
+    END"""
+
+# Group columns per `by` choice (projects aliased p): fixed text, never user input.
+_GROUPS = {
+    "project": ("p.project_id", "p.name AS project_name", "p.portfolio"),
+    "program": ("p.program",),
+    "portfolio": ("p.portfolio",),
+    "department": ("p.department",),
+}
+
+
+def milestone_slippage(con, as_of=None, portfolio=None, program=None, department=None,
+                       project_ids=None, period_from=None, period_to=None) -> pd.DataFrame:
+    """Every milestone at the snapshot with its slip in days and its state.
+
+    period_from/period_to keep milestones whose baseline date falls in those months.
+    """
+    snapshot = filters.resolve_as_of(con, as_of)
+    pcond, pparams = filters.project_where("p", portfolio, program, department, project_ids)
+    dcond, dparams = filters.period_where("m.baseline_date", period_from, period_to)
+    q = f"""
+    SELECT m.as_of, m.project_id, p.name AS project_name, p.portfolio, p.program, p.department,
+           m.milestone_id, m.name, m.baseline_date, m.forecast_date, m.actual_date,
+           {SLIP} AS slip_days, {STATE} AS state
+    FROM milestones m
+    LEFT JOIN projects p ON p.as_of = m.as_of AND p.project_id = m.project_id
+    WHERE m.as_of = ? AND {pcond} AND {dcond}
+    ORDER BY m.project_id, m.baseline_date NULLS LAST, m.milestone_id
+    """
+    return con.sql(q, params=[snapshot] + pparams + dparams).df()
+
+
+def milestone_summary(con, by: str = "project", as_of=None, portfolio=None, program=None,
+                      department=None, project_ids=None, period_from=None,
+                      period_to=None) -> pd.DataFrame:
+    """Milestone counts per project, program, portfolio or department at the snapshot.
+
+    on_time_rate = achieved on time / achieved (missing when nothing is achieved yet); slip is
+    averaged over all milestones with a baseline. Every filtered project takes part, so a project
+    without milestones shows zeros. period_from/period_to keep milestones baselined in those months.
+    """
+    filters.choice(by, SUMMARY_BY, "by")
+    snapshot = filters.resolve_as_of(con, as_of)
+    pcond, pparams = filters.project_where("p", portfolio, program, department, project_ids)
+    dcond, dparams = filters.period_where("m.baseline_date", period_from, period_to)
+    cols = _GROUPS[by]
+    select = ", ".join(cols)
+    group = ", ".join(c.split(" AS ")[0] for c in cols)
+    order = ", ".join(c.split(" AS ")[-1].split(".")[-1] for c in cols)
+    q = f"""
+    WITH stated AS (
+        SELECT m.as_of, m.project_id, m.milestone_id, {SLIP} AS slip_days, {STATE} AS state
+        FROM milestones m
+        WHERE m.as_of = ? AND {dcond}
+    )
+    SELECT {select},
+           count(s.milestone_id) AS milestones,
+           count(s.milestone_id) FILTER (WHERE s.state LIKE 'achieved%') AS achieved,
+           count(s.milestone_id) FILTER (WHERE s.state = 'achieved_on_time') AS achieved_on_time,
+           count(s.milestone_id) FILTER (WHERE s.state = 'achieved_on_time')
+               / NULLIF(count(s.milestone_id) FILTER (WHERE s.state LIKE 'achieved%'), 0)
+               AS on_time_rate,
+           count(s.milestone_id) FILTER (WHERE s.state = 'missed') AS missed,
+           count(s.milestone_id) FILTER (WHERE s.state = 'likely_to_miss') AS likely_to_miss,
+           avg(s.slip_days) AS mean_slip_days,
+           max(s.slip_days) AS max_slip_days
+    FROM projects p
+    LEFT JOIN stated s ON s.as_of = p.as_of AND s.project_id = p.project_id
+    WHERE p.as_of = ? AND {pcond}
+    GROUP BY {group}
+    ORDER BY {order}
+    """
+    return con.sql(q, params=[snapshot] + dparams + [snapshot] + pparams).df()
+
+
+def milestone_trend(con, as_of=None, portfolio=None, program=None, department=None,
+                    project_ids=None, period_from=None, period_to=None) -> pd.DataFrame:
+    """The milestone trend analysis table: each milestone's dates at every snapshot.
+
+    One row per milestone and snapshot over ALL snapshots (as_of is ignored; period_from/period_to
+    filter snapshot dates). forecast_change_days = this forecast minus the forecast at the
+    milestone's previous snapshot (computed before filtering, so a period filter keeps the change).
+    """
+    pcond, pparams = filters.project_where("p", portfolio, program, department, project_ids)
+    scond, sparams = filters.period_where("t.as_of", period_from, period_to)
+    q = f"""
+    WITH trend AS (
+        SELECT m.as_of, m.project_id, m.milestone_id, m.name, m.baseline_date, m.forecast_date,
+               m.actual_date, {SLIP} AS slip_days, {STATE} AS state,
+               date_diff('day',
+                         lag(m.forecast_date) OVER (PARTITION BY m.project_id, m.milestone_id
+                                                    ORDER BY m.as_of),
+                         m.forecast_date) AS forecast_change_days
+        FROM milestones m
+    )
+    SELECT t.as_of, t.project_id, p.name AS project_name, t.milestone_id, t.name,
+           t.baseline_date, t.forecast_date, t.actual_date, t.slip_days, t.state,
+           t.forecast_change_days
+    FROM trend t
+    LEFT JOIN projects p ON p.as_of = t.as_of AND p.project_id = t.project_id
+    WHERE {pcond} AND {scond}
+    ORDER BY t.project_id, t.milestone_id, t.as_of
+    """
+    return con.sql(q, params=pparams + sparams).df()

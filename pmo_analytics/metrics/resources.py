@@ -1,0 +1,195 @@
+"""Resource load: capacity against planned and booked hours, per person, team or role.
+
+A person is overloaded by their total load, whatever project it comes from, so project filters choose
+*which people* to show (those with hours on the filtered projects) but never hide their other hours;
+`filtered_hours` shows the share that comes from the filtered projects.
+
+Weeks are the allocations' Mondays. A month holds the weeks whose Monday falls in it (so a month has
+4 or 5 weeks of capacity, and the week of Monday 29 April counts wholly in April).
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from .. import filters
+
+LOAD_BY = ("resource", "team", "role")
+GRAINS = ("week", "month")
+
+# Group columns per `by` choice: fixed text, never user input.
+_GROUP_COLUMNS = {
+    "resource": ("resource_id", "name", "team", "role"),
+    "team": ("team",),
+    "role": ("role",),
+}
+
+
+def resource_load(con, by: str = "resource", grain: str = "week", as_of=None, portfolio=None,
+                  program=None, department=None, project_ids=None, period_from=None,
+                  period_to=None) -> pd.DataFrame:
+    """Capacity, planned and actual hours, utilisation and overload per resource/team/role and week/month.
+
+    Capacity is weekly_capacity_hours for every week of the calendar (the allocation weeks of the
+    snapshot; for month grain, every Monday of the months they span). over_hours is computed per
+    person and week, then summed, so one person's overload is never hidden by a colleague's slack
+    or by a quiet week in the same month. Without project filters every resource of the snapshot is
+    shown (including the unallocated, who are pure availability); with project filters, only those
+    with hours on the filtered projects in the selected weeks. actual_hours stays missing where no
+    hours were booked at all (typically future weeks), rather than pretending zero.
+    """
+    filters.choice(by, LOAD_BY, "by")
+    filters.choice(grain, GRAINS, "grain")
+    snapshot = filters.resolve_as_of(con, as_of)
+    pcond, pparams = filters.project_where("p", portfolio, program, department, project_ids)
+    wcond, wparams = filters.period_where("a.week", period_from, period_to)
+    ccond, cparams = filters.period_where("week", period_from, period_to)
+    project_filtered = bool(pparams)
+
+    if project_filtered:
+        scope = ("SELECT DISTINCT resource_id FROM alloc "
+                 "WHERE on_filtered AND (planned > 0 OR coalesce(actual, 0) > 0)")
+        scope_params = []
+    else:
+        scope = ("SELECT resource_id FROM resources WHERE as_of = ? "
+                 "UNION SELECT resource_id FROM alloc")
+        scope_params = [snapshot]
+
+    if grain == "week":
+        # Week grain: the Mondays from the first to the last allocated week.
+        calendar_bounds = "min(week) AS first_monday, max(week) AS hi"
+    else:
+        # Month grain: every Monday of the months the allocations span.
+        calendar_bounds = ("date_trunc('month', min(week))::DATE"
+                           " + INTERVAL ((8 - isodow(date_trunc('month', min(week)))) % 7) DAY"
+                           " AS first_monday, last_day(max(week)) AS hi")
+    group_cols = _GROUP_COLUMNS[by]
+    keys = ", ".join(group_cols)
+    period_expr = "week" if grain == "week" else "date_trunc('month', week)::DATE"
+    headcount = "" if by == "resource" else "count(DISTINCT resource_id) AS resources,"
+
+    q = f"""
+    WITH alloc AS (
+        SELECT a.resource_id, a.project_id,
+               date_trunc('week', a.week)::DATE AS week,
+               coalesce(a.planned_hours, 0) AS planned,
+               a.actual_hours AS actual,
+               coalesce(({pcond}), FALSE) AS on_filtered
+        FROM allocations a
+        LEFT JOIN projects p ON p.as_of = a.as_of AND p.project_id = a.project_id
+        WHERE a.as_of = ? AND {wcond}
+    ),
+    scope AS ({scope}),
+    bounds AS (SELECT {calendar_bounds} FROM alloc),
+    mondays AS (
+        SELECT unnest(generate_series(first_monday::TIMESTAMP, hi::TIMESTAMP,
+                                      INTERVAL 7 DAY))::DATE AS week
+        FROM bounds
+    ),
+    calendar AS (SELECT week FROM mondays WHERE {ccond}),
+    weekly AS (
+        SELECT s.resource_id, c.week, r.name, r.team, r.role,
+               r.weekly_capacity_hours AS capacity,
+               coalesce(sum(a.planned), 0) AS planned,
+               sum(a.actual) AS actual,  -- NULL when nothing was booked (future weeks)
+               coalesce(sum(a.planned) FILTER (WHERE a.on_filtered), 0) AS filtered
+        FROM scope s
+        CROSS JOIN calendar c
+        LEFT JOIN resources r ON r.as_of = ? AND r.resource_id = s.resource_id
+        LEFT JOIN alloc a ON a.resource_id = s.resource_id AND a.week = c.week
+        GROUP BY s.resource_id, c.week, r.name, r.team, r.role, r.weekly_capacity_hours
+    ),
+    person_week AS (
+        SELECT *, CASE WHEN capacity IS NOT NULL THEN greatest(planned - capacity, 0) END AS over_hours
+        FROM weekly
+    )
+    SELECT {keys}, {period_expr} AS {grain}, {headcount}
+           sum(capacity) AS capacity,
+           sum(planned) AS planned_hours,
+           sum(actual) AS actual_hours,
+           sum(filtered) AS filtered_hours,
+           sum(planned) / NULLIF(sum(capacity), 0) AS utilisation,
+           sum(actual) / NULLIF(sum(capacity), 0) AS actual_utilisation,
+           sum(capacity) - sum(planned) AS availability,
+           sum(over_hours) AS over_hours,
+           coalesce(sum(over_hours), 0) > 0 AS over_allocated
+    FROM person_week
+    GROUP BY {keys}, {period_expr}
+    ORDER BY {keys}, {grain}
+    """
+    params = pparams + [snapshot] + wparams + scope_params + cparams + [snapshot]
+    return con.sql(q, params=params).df()
+
+
+def over_allocations(con, as_of=None, portfolio=None, program=None, department=None,
+                     project_ids=None, period_from=None, period_to=None) -> pd.DataFrame:
+    """Each run of consecutive over-allocated weeks per resource, with the projects behind it.
+
+    A week is over-allocated when planned hours (all projects) exceed weekly capacity. Runs are found
+    with gaps-and-islands: week number minus row number is constant within a run. `projects` lists
+    every project with planned hours in the run's weeks, largest first. Project filters choose the
+    people (those with hours on the filtered projects), as in resource_load.
+    """
+    snapshot = filters.resolve_as_of(con, as_of)
+    pcond, pparams = filters.project_where("p", portfolio, program, department, project_ids)
+    wcond, wparams = filters.period_where("a.week", period_from, period_to)
+    q = f"""
+    WITH alloc AS (
+        SELECT a.resource_id, a.project_id,
+               date_trunc('week', a.week)::DATE AS week,
+               coalesce(a.planned_hours, 0) AS planned,
+               a.actual_hours AS actual,
+               coalesce(({pcond}), FALSE) AS on_filtered
+        FROM allocations a
+        LEFT JOIN projects p ON p.as_of = a.as_of AND p.project_id = a.project_id
+        WHERE a.as_of = ? AND {wcond}
+    ),
+    scope AS (
+        SELECT DISTINCT resource_id FROM alloc WHERE on_filtered AND (planned > 0 OR coalesce(actual, 0) > 0)
+    ),
+    weekly AS (
+        SELECT resource_id, week, sum(planned) AS planned
+        FROM alloc
+        WHERE resource_id IN (SELECT resource_id FROM scope)
+        GROUP BY resource_id, week
+    ),
+    over_weeks AS (
+        SELECT w.resource_id, w.week, w.planned - r.weekly_capacity_hours AS over_hours
+        FROM weekly w
+        JOIN resources r ON r.as_of = ? AND r.resource_id = w.resource_id
+        WHERE w.planned > r.weekly_capacity_hours
+    ),
+    islands AS (
+        SELECT *,
+               date_diff('day', DATE '2000-01-03', week) // 7
+                 - row_number() OVER (PARTITION BY resource_id ORDER BY week) AS run_key
+        FROM over_weeks
+    ),
+    runs AS (
+        SELECT resource_id, run_key, min(week) AS start_week, max(week) AS end_week,
+               count(*) AS weeks, max(over_hours) AS peak_over_hours,
+               sum(over_hours) AS total_over_hours
+        FROM islands
+        GROUP BY resource_id, run_key
+    ),
+    run_projects AS (
+        SELECT i.resource_id, i.run_key, a.project_id, sum(a.planned) AS hours
+        FROM islands i
+        JOIN alloc a ON a.resource_id = i.resource_id AND a.week = i.week
+        WHERE a.planned > 0
+        GROUP BY i.resource_id, i.run_key, a.project_id
+    ),
+    run_project_list AS (
+        SELECT resource_id, run_key,
+               string_agg(project_id, ', ' ORDER BY hours DESC, project_id) AS projects
+        FROM run_projects
+        GROUP BY resource_id, run_key
+    )
+    SELECT u.resource_id, r.name, r.team, u.start_week, u.end_week, u.weeks,
+           u.peak_over_hours, u.total_over_hours, l.projects
+    FROM runs u
+    LEFT JOIN run_project_list l ON l.resource_id = u.resource_id AND l.run_key = u.run_key
+    LEFT JOIN resources r ON r.as_of = ? AND r.resource_id = u.resource_id
+    ORDER BY u.total_over_hours DESC, u.resource_id, u.start_week
+    """
+    params = pparams + [snapshot] + wparams + [snapshot, snapshot]
+    return con.sql(q, params=params).df()
