@@ -4,7 +4,7 @@ Filters (all optional, all bound as SQL parameters): as_of ('YYYY-MM', default t
 portfolio, program, department, project_ids (one value or a list), period_from, period_to.
 """
 from .budget import budget_by_category, budget_curve, budget_variance
-from .evm import evm, evm_series
+from .earned_value import evm, evm_series
 from .milestones import milestone_slippage, milestone_summary, milestone_trend
 from .resources import over_allocations, resource_load
 from .risks import exposure_trend, risk_ageing, risk_exposure, risk_matrix, risk_register, top_risks
