@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,8 +67,7 @@ class Report:
         return "\n".join(lines)
 
 
-def _stage_all(con, paths, progress: Progress) -> dict[str, validation.TableCheck]:
-    sources = ingest.discover(paths)
+def _stage_all(con, sources: list[ingest.Source], progress: Progress) -> dict[str, validation.TableCheck]:
     checks = {}
     for i, source in enumerate(sources, 1):
         checks[source.table] = validation.check_table(con, source)
@@ -80,7 +80,7 @@ def check(paths, progress: Progress = None) -> Report:
     """Validates exports without loading them (references checked among the given files only)."""
     con = db.memory()
     try:
-        checks = _stage_all(con, paths, progress)
+        checks = _stage_all(con, ingest.discover(paths), progress)
         problems = [p for c in checks.values() for p in c.problems]
         problems += validation.check_references(con, checks)
         return Report(None, checks, problems)
@@ -98,8 +98,12 @@ def load(paths, as_of, database=None, progress: Progress = None) -> Report:
     target = db_path(database)
     target.parent.mkdir(parents=True, exist_ok=True)
     con = db.memory()
+    # Input checksums are computed in a thread while DuckDB (which releases the GIL) stages the files.
+    pool = ThreadPoolExecutor(max_workers=1)
     try:
-        checks = _stage_all(con, paths, progress)
+        sources = ingest.discover(paths)
+        sums = {s.table: pool.submit(s.checksum) for s in sources}
+        checks = _stage_all(con, sources, progress)
         report = Report(as_of, checks, [p for c in checks.values() for p in c.problems], target)
         if report.errors:
             raise ValidationFailed(report.problems)
@@ -113,7 +117,7 @@ def load(paths, as_of, database=None, progress: Progress = None) -> Report:
                 report.problems += validation.check_references(con, checks, existing="pub", as_of=as_of)
                 if report.errors:
                     raise ValidationFailed(report.problems)
-                _publish(con, checks, as_of, report)
+                _publish(con, checks, as_of, report, {t: f.result() for t, f in sums.items()})
                 con.sql("DETACH pub")
                 _fsync(tmp)
                 os.replace(tmp, target)
@@ -125,6 +129,7 @@ def load(paths, as_of, database=None, progress: Progress = None) -> Report:
             progress(f"published snapshot {as_of:%Y-%m} to {target} (quality {report.quality_score}/100)")
         return report
     finally:
+        pool.shutdown(cancel_futures=True)
         con.close()
 
 
@@ -144,7 +149,7 @@ def _ensure_schema(con) -> None:
                 con.sql(f"ALTER TABLE pub.{table.name} ADD COLUMN {c.name} {c.type}")
 
 
-def _publish(con, checks, as_of: dt.date, report: Report) -> None:
+def _publish(con, checks, as_of: dt.date, report: Report, sha256: dict[str, str]) -> None:
     """Replaces the month's rows of each loaded table and its `loads` record, in one transaction."""
     con.sql("BEGIN TRANSACTION")
     try:
@@ -154,7 +159,7 @@ def _publish(con, checks, as_of: dt.date, report: Report) -> None:
         files = json.loads(previous[0][0]) if previous else {}
         for name, check in checks.items():
             warnings = sum(p.severity == "warning" and p.file == str(check.source.path) for p in report.problems)
-            files[name] = {"file": str(check.source.path), "sha256": check.source.checksum(),
+            files[name] = {"file": str(check.source.path), "sha256": sha256[name],
                            "rows": check.rows, "warnings": warnings, "quality": round(100 * check.quality(), 1)}
         files = dict(sorted(files.items()))
         counts = {t: con.sql(f"SELECT count(*) FROM pub.{t} WHERE as_of = ?", params=[as_of]).fetchall()[0][0]

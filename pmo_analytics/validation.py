@@ -167,15 +167,14 @@ def check_table(con, source: Source) -> TableCheck:
     if check.raw is not None:
         con.sql(f"CREATE OR REPLACE TABLE {check.stg} AS SELECT {', '.join(_stage_columns(check, typed=False))} "
                 f"FROM {check.raw}")
-    check.rows = con.sql(f"SELECT count(*) FROM {check.stg}").fetchall()[0][0]
-    if check.rows == 0:
-        check.problems.append(Problem("warning", file, "the file has a header but no data rows"))
     if "probability" in check.mapping:
         check.probability_scale = _probability_scale(con, check.stg)
         if check.probability_scale != "0-1":
             check.problems.append(Problem("warning", file, f"probabilities given on a {check.probability_scale} "
                                           "scale; normalised to 0-1", column="probability"))
     _apply_rules(con, check, _rules(check))
+    if check.rows == 0:
+        check.problems.append(Problem("warning", file, "the file has a header but no data rows"))
     check.problems += _duplicate_keys(con, check)
     return check
 
@@ -197,13 +196,15 @@ def _map_columns(check: TableCheck) -> None:
 
 
 def _apply_rules(con, check: TableCheck, rules) -> None:
-    """Counts every rule's failures in one scan per table, then lists the rows of failing rules."""
+    """Counts rows, filled cells and every rule's failures in one scan per table, then lists the rows
+    of failing rules."""
     file = str(check.source.path)
     limit = int(MAX_PROBLEMS_PER_CHECK.value())
     on_stg = [r for r in rules if r[4] == "stg"]
     on_raw = [r for r in rules if r[4] == "raw"]
-    found = con.sql("SELECT " + ", ".join([f"count({c})" for c in check.mapping] +
-                                          [f"count_if({r[3]})" for r in on_stg]) + f" FROM {check.stg}").fetchall()[0]
+    check.rows, *found = con.sql("SELECT " + ", ".join(["count(*)"] + [f"count({c})" for c in check.mapping] +
+                                                       [f"count_if({r[3]})" for r in on_stg])
+                                 + f" FROM {check.stg}").fetchall()[0]
     check.fill = {c: (n / check.rows if check.rows else 0.0) for c, n in zip(check.mapping, found)}
     counts = {id(r): n for r, n in zip(on_stg, found[len(check.mapping):])}
     if on_raw:
