@@ -212,16 +212,16 @@ def markdown() -> str:
     """The contract as Markdown tables, for the README (`pmo contract` prints it)."""
     out = []
     for t in TABLES.values():
-        out.append(f"### `{t.name}` (key: {', '.join(t.key)})\n\n{t.doc}\n")
+        out.append(f"#### `{t.name}` (key: {', '.join(t.key)})\n\n{t.doc}\n")
         out.append("| column | type | required | rule | meaning |\n|---|---|---|---|---|")
         for c in t.columns:
             rule = []
             if c.allowed:
                 rule.append(" / ".join(c.allowed))
-            if c.minimum is not None or c.maximum is not None:
-                lo = "" if c.minimum is None else f"{c.minimum:g}"
-                hi = "" if c.maximum is None else f"{c.maximum:g}"
-                rule.append(f"{lo}..{hi}")
+            if c.maximum is not None:
+                rule.append(f"{c.minimum:g}..{c.maximum:g}")
+            elif c.minimum is not None:
+                rule.append(f">= {c.minimum:g}")
             if c.references:
                 rule.append(f"in {c.references}")
             if c.align:

@@ -52,7 +52,16 @@ def test_canonical_fixture_headers_follow_the_contract(table):
 def test_markdown_documents_every_column():
     text = contract.markdown()
     for table in contract.TABLES.values():
-        assert f"### `{table.name}`" in text
+        assert f"#### `{table.name}`" in text
         for c in table.columns:
             assert f"| {c.name} |" in text
     assert "planned / active / on_hold / closed / cancelled" in text
+
+
+def test_readme_contract_section_is_generated_from_the_code():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("<!-- contract:start -->")[1].split("<!-- contract:end -->")[0]
+    assert section.strip() == contract.markdown().strip(), \
+        "README contract section is stale: paste the output of `pmo contract` between the markers"
