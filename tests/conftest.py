@@ -33,3 +33,16 @@ def run(capsys):
         out, err = capsys.readouterr()
         return code, out, err
     return _run
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory) -> Path:
+    """The default demo portfolio (60 projects, 12 monthly snapshots) loaded into a database file."""
+    from pmo_analytics import snapshots
+    from pmo_analytics.sample import write_sample
+
+    folder = tmp_path_factory.mktemp("demo")
+    database = folder / "pmo.duckdb"
+    for as_of, month in write_sample(folder / "sample", projects=60, months=12, seed=7, history=True):
+        snapshots.load([month], as_of, database=database)
+    return database
