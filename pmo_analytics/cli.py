@@ -81,7 +81,7 @@ def cmd_demo(args) -> int:
         snapshots.load([folder], as_of, database=args.db)
     cmd_snapshots(args)
     print(f"\n{len(written)} snapshots loaded into {db_path(args.db)}.\n"
-          "Explore them: .venv/bin/jupyter lab notebooks/   (or `make demo` to serve the dashboards)")
+          "Explore them in JupyterLab: .venv/bin/jupyter lab notebooks/")
     return 0
 
 
