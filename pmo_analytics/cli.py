@@ -10,10 +10,14 @@ import sys
 import time
 from pathlib import Path
 
-from . import contract, snapshots
+from . import contract, profiles, snapshots
 from .exceptions import PMOError, ValidationFailed
 from .filters import month_end
 from .settings import DEMO_MONTHS, DEMO_PROJECTS, DEMO_SEED, SAMPLE_DIR, db_path
+
+
+PROFILE_HELP = ("how to read exports not in the workbench's own format: a shipped profile name "
+                "(see `pmo profiles`) or a .toml file; picked from the columns when omitted")
 
 
 def _err(message: str) -> None:
@@ -33,14 +37,14 @@ def cmd_sample(args) -> int:
 
 
 def cmd_check(args) -> int:
-    report = snapshots.check(args.paths, progress=_err)
+    report = snapshots.check(args.paths, progress=_err, profile=args.profile, as_of=args.as_of)
     print(report.summary())
     return 1 if report.errors else 0
 
 
 def cmd_load(args) -> int:
     try:
-        report = snapshots.load(args.paths, args.as_of, database=args.db, progress=_err)
+        report = snapshots.load(args.paths, args.as_of, database=args.db, progress=_err, profile=args.profile)
     except ValidationFailed as exc:
         for p in exc.problems:
             _err(str(p))
@@ -61,6 +65,12 @@ def cmd_snapshots(args) -> int:
         print(f"no snapshots in {db_path(args.db)}")
     else:
         print(frame.drop(columns=["as_of"]).to_string(index=False))
+    return 0
+
+
+def cmd_profiles(args) -> int:
+    for profile in profiles.shipped().values():
+        print(f"{profile.name:<12} {profile.description}")
     return 0
 
 
@@ -114,17 +124,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check", help="validate exports without loading; print a data-quality report")
     p.add_argument("paths", nargs="+", metavar="PATH", help="export files or folders")
-    p.add_argument("--profile", help="import profile (the canonical format is the only one for now)")
+    p.add_argument("--profile", help=PROFILE_HELP)
+    p.add_argument("--as-of", type=_month, help="snapshot month the files are for (default: none)")
     p.set_defaults(func=cmd_check)
 
     p = with_db(sub.add_parser("load", help="validate and load one monthly snapshot atomically"))
     p.add_argument("paths", nargs="+", metavar="PATH", help="export files or folders")
     p.add_argument("--as-of", required=True, type=_month, help="snapshot month, YYYY-MM")
-    p.add_argument("--profile", help="import profile (the canonical format is the only one for now)")
+    p.add_argument("--profile", help=PROFILE_HELP)
     p.set_defaults(func=cmd_load)
 
     p = with_db(sub.add_parser("snapshots", help="list loaded snapshots with row counts and quality"))
     p.set_defaults(func=cmd_snapshots)
+
+    p = sub.add_parser("profiles", help="list the import profiles shipped with the workbench")
+    p.set_defaults(func=cmd_profiles)
 
     p = sub.add_parser("contract", help="print the canonical tables (the data contract) as Markdown")
     p.set_defaults(func=cmd_contract)

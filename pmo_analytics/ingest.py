@@ -13,22 +13,30 @@ import csv
 import hashlib
 import zipfile
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import duckdb
 
+from . import profiles
 from .contract import TABLES
 from .exceptions import InputError, UsageError
+from .profiles import Profile
 
-FORMATS = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".parquet": "parquet"}
+FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx",
+           ".parquet": "parquet", ".xml": "xml"}
 
 
 @dataclass(frozen=True)
 class Source:
-    """One input file and the canonical table it feeds."""
+    """One input file and the canonical table it feeds, with the profile that reads it (None: the
+    workbench's own format) and, when the profile was picked automatically, why."""
 
     table: str
     path: Path
+    profile: Profile | None = None
+    sheet: str | None = None
+    picked: str | None = None
 
     @property
     def format(self) -> str:
@@ -42,30 +50,104 @@ class Source:
         return digest.hexdigest()
 
 
-def discover(paths) -> list[Source]:
-    """The input files named by `paths`: files named <table>.<ext>, or folders holding such files."""
+def discover(paths, profile: str | None = None) -> list[Source]:
+    """The input files named by `paths` (files, or folders of files) and the tables each feeds.
+
+    A file named after a table in the workbench's format needs no profile; otherwise `profile` (a
+    shipped name or a .toml path) says how to read it, or one is picked from the file's columns.
+    """
+    chosen = profiles.resolve(profile)
     sources: dict[str, Source] = {}
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found = [p for p in sorted(path.iterdir()) if p.is_file() and _table_of(p)]
-            if not found:
+            files = [p for p in sorted(path.iterdir()) if p.is_file() and p.suffix.lower() in FORMATS]
+            if not files:
                 names = ", ".join(f"{t}.csv" for t in TABLES)
                 raise InputError(f"{path}: no export files found (expected files named {names}, "
-                                 "or .xlsx / .parquet)")
+                                 "or .xlsx / .parquet / MS Project .xml)")
         elif path.is_file():
-            if not _table_of(path):
-                raise InputError(f"{path}: cannot tell which table this file is; name it after a "
-                                 f"table ({', '.join(TABLES)}) with extension .csv, .xlsx or .parquet")
-            found = [path]
+            files = [path]
         else:
             raise InputError(f"{path}: no such file or folder")
-        for p in found:
-            table = _table_of(p)
-            if table in sources:
-                raise UsageError(f"two files for table {table}: {sources[table].path} and {p}")
-            sources[table] = Source(table, p)
+        for f in files:
+            for source in _sources_of(f, chosen):
+                if source.table in sources:
+                    raise UsageError(f"two files for table {source.table}: {sources[source.table].path} and {f}")
+                sources[source.table] = source
     return [sources[t] for t in TABLES if t in sources]
+
+
+def _sources_of(path: Path, chosen: Profile | None) -> list[Source]:
+    table = _table_of(path)
+    suffix = path.suffix.lower()
+    if chosen is not None and chosen.kind == "canonical" and table:
+        return [Source(table, path)]
+    if chosen is not None and chosen.kind == "workbook":
+        return [Source(t, path, sheet=s) for t, s in _workbook_tables(path).items()]
+    if chosen is not None and chosen.kind != "canonical":
+        if chosen.kind == "mspdi":
+            return [Source(t, path, chosen) for t in mspdi_frames(path)]
+        tables = chosen.feeds(path)
+        if not tables:
+            raise InputError(f"{path}: profile {chosen.name} does not say which table this file feeds; "
+                             "name the file after a table or add [tables.<name>] to the profile")
+        return [Source(t, path, chosen) for t in tables]
+    if suffix == ".xml":
+        from . import schedules
+
+        if not schedules.is_mspdi(path):
+            raise InputError(f"{path}: not an MS Project XML (MSPDI) file; the workbench reads MSPDI "
+                             "schedules (File > Save As > XML in MS Project)")
+        picked = profiles.shipped()["mspdi"]
+        return [Source(t, path, picked, picked="MS Project XML") for t in mspdi_frames(path)]
+    if FORMATS.get(suffix) == "xlsx" and not table:
+        sheets = _workbook_tables(path)
+        if sheets:
+            return [Source(t, path, sheet=s, picked=f"workbook sheet {s!r}") for t, s in sheets.items()]
+    if table and FORMATS[suffix] != "csv":
+        return [Source(table, path)]
+    if table:
+        first = header(Source(table, path), strict=False)
+        if first is not None and all(c in [h.strip().lower() for h in first] for c in TABLES[table].required):
+            return [Source(table, path)]
+    sniffed = profiles.header_of(path)
+    if table and all(c in [h.strip().lower() for h in sniffed] for c in TABLES[table].required):
+        european = profiles.shipped()["european"]
+        return [Source(table, path, european, picked="canonical columns, ';'-delimited or not UTF-8")]
+    found = profiles.detect(path, sniffed)
+    if found is not None:
+        why = f"its columns include {', '.join(found.detect)}"
+        return [Source(t, path, found, picked=why) for t in found.feeds(path)]
+    if table:
+        return [Source(table, path)]  # validation will name the missing columns
+    raise InputError(f"{path}: cannot tell which table this file is; name it after a table "
+                     f"({', '.join(TABLES)}), or give --profile (shipped: {', '.join(profiles.shipped())})")
+
+
+def mspdi_frames(path: Path) -> dict:
+    """The canonical tables an MS Project XML file carries (non-empty ones), read once per file."""
+    return _mspdi_cached(str(path), path.stat().st_mtime)
+
+
+@lru_cache(maxsize=4)
+def _mspdi_cached(path: str, mtime: float) -> dict:
+    from . import schedules
+
+    return {t: f for t, f in schedules.read_mspdi(Path(path)).items() if len(f)}
+
+
+def _workbook_tables(path: Path) -> dict[str, str]:
+    """Sheets of a workbook named after canonical tables: {table: sheet name}."""
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True)
+    except Exception:  # not a workbook: staging reports it with a clear message
+        return {}
+    names = {s.strip().lower(): s for s in book.sheetnames}
+    book.close()
+    return {t: names[t] for t in TABLES if t in names}
 
 
 def _table_of(path: Path) -> str | None:
@@ -75,15 +157,20 @@ def _table_of(path: Path) -> str | None:
     return stem if stem in TABLES else None
 
 
-def header(source: Source) -> list[str]:
-    """The column names of a CSV file's first record (a quoted name may span lines)."""
+def header(source: Source, strict: bool = True) -> list[str] | None:
+    """The column names of a CSV file's first record (a quoted name may span lines).
+
+    strict=False returns None instead of raising when the file is not UTF-8 text.
+    """
     _sniff_text(source.path)
     try:
         with open(source.path, encoding="utf-8-sig", newline="") as fh:
             names = next(csv.reader(fh), [])
     except UnicodeDecodeError as exc:
+        if not strict:
+            return None
         raise InputError(f"{source.path}: not UTF-8 text (byte {exc.start} of the file); save it as "
-                         "UTF-8 CSV") from None
+                         "UTF-8 CSV or give --profile european") from None
     except csv.Error as exc:
         raise InputError(f"{source.path}: cannot read the header: {exc}") from None
     return names
@@ -107,7 +194,7 @@ def stage_text(con: duckdb.DuckDBPyConnection, source: Source, name: str) -> lis
         _read_csv(con, source.path, name, ["VARCHAR"] * len(names))
         return names
     if source.format == "xlsx":
-        return _stage_xlsx(con, source.path, name)
+        return _stage_xlsx(con, source.path, name, source.sheet)
     return _stage_parquet(con, source.path, name)
 
 
@@ -154,14 +241,14 @@ def _sniff_text(path: Path) -> None:
         raise InputError(f"{path}: not a text CSV file; it contains binary data{hint}")
 
 
-def _stage_xlsx(con, path: Path, name: str) -> list[str]:
+def _stage_xlsx(con, path: Path, name: str, sheet: str | None = None) -> list[str]:
     import pandas as pd
 
     table = name.split("_", 1)[1]
     try:
         with pd.ExcelFile(path, engine="openpyxl") as book:
             sheets = {s.strip().lower(): s for s in book.sheet_names}
-            sheet = sheets.get(table, book.sheet_names[0])
+            sheet = sheet or sheets.get(table, book.sheet_names[0])
             frame = pd.read_excel(book, sheet_name=sheet, dtype=str, keep_default_na=False)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise InputError(f"{path}: not a readable Excel workbook ({_first_error_line(exc)})") from None

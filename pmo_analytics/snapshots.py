@@ -67,20 +67,25 @@ class Report:
         return "\n".join(lines)
 
 
-def _stage_all(con, sources: list[ingest.Source], progress: Progress) -> dict[str, validation.TableCheck]:
+def _stage_all(con, sources: list[ingest.Source], progress: Progress, as_of=None) -> dict[str, validation.TableCheck]:
     checks = {}
+    for source in sources:
+        if source.picked and progress:
+            progress(f"{source.path.name}: profile {source.profile.name if source.profile else 'workbook'} "
+                     f"picked for {source.table} ({source.picked})")
     for i, source in enumerate(sources, 1):
-        checks[source.table] = validation.check_table(con, source)
+        checks[source.table] = validation.check_table(con, source, as_of)
         if progress:
             progress(f"[{i}/{len(sources)}] {source.path.name}: {checks[source.table].rows:,} rows")
     return checks
 
 
-def check(paths, progress: Progress = None) -> Report:
+def check(paths, progress: Progress = None, profile: str | None = None, as_of=None) -> Report:
     """Validates exports without loading them (references checked among the given files only)."""
+    as_of = month_end(as_of) if as_of is not None else None
     con = db.memory()
     try:
-        checks = _stage_all(con, ingest.discover(paths), progress)
+        checks = _stage_all(con, ingest.discover(paths, profile), progress, as_of)
         problems = [p for c in checks.values() for p in c.problems]
         problems += validation.check_references(con, checks)
         return Report(None, checks, problems)
@@ -88,11 +93,12 @@ def check(paths, progress: Progress = None) -> Report:
         con.close()
 
 
-def load(paths, as_of, database=None, progress: Progress = None) -> Report:
+def load(paths, as_of, database=None, progress: Progress = None, profile: str | None = None) -> Report:
     """Validates the exports and publishes them as the snapshot of month `as_of`.
 
-    Only the tables given are replaced for that month; other tables and other months stay. Raises
-    ValidationFailed (nothing written) when any file has an error.
+    Only the tables given are replaced for that month; other tables and other months stay. `profile`
+    (a shipped name or a .toml path) says how to read exports that are not in the workbench's format.
+    Raises ValidationFailed (nothing written) when any file has an error.
     """
     as_of = month_end(as_of)
     target = db_path(database)
@@ -101,9 +107,9 @@ def load(paths, as_of, database=None, progress: Progress = None) -> Report:
     # Input checksums are computed in a thread while DuckDB (which releases the GIL) stages the files.
     pool = ThreadPoolExecutor(max_workers=1)
     try:
-        sources = ingest.discover(paths)
+        sources = ingest.discover(paths, profile)
         sums = {s.table: pool.submit(s.checksum) for s in sources}
-        checks = _stage_all(con, sources, progress)
+        checks = _stage_all(con, sources, progress, as_of)
         report = Report(as_of, checks, [p for c in checks.values() for p in c.problems], target)
         if report.errors:
             raise ValidationFailed(report.problems)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import ingest
+from . import ingest, profiles
 from .contract import DATE, INTEGER, NUMBER, TABLES, TEXT, Column, Table
 from .ingest import Source
 from .settings import MAX_PROBLEMS_PER_CHECK
@@ -137,13 +137,24 @@ def select_canonical(check: TableCheck) -> str:
     return f"SELECT ?::DATE AS as_of, ? AS source, {', '.join(cols)} FROM {check.stg}"
 
 
-def check_table(con, source: Source) -> TableCheck:
-    """Stages one file and validates it against its canonical table: rows, fill rates, problems."""
+def check_table(con, source: Source, as_of=None) -> TableCheck:
+    """Stages one file and validates it against its canonical table: rows, fill rates, problems.
+
+    as_of fills a profile's "{as_of}" constants (e.g. the period of a one-line-per-project budget).
+    """
     check = TableCheck(source=source)
     table = check.table
     file = str(source.path)
     name = source.table
-    if source.format == "csv":
+    if source.profile is not None and source.profile.kind == "mspdi":
+        check.raw = f"raw_{name}"
+        check.header = profiles.stage_frame(con, ingest.mspdi_frames(source.path)[name], check.raw)
+    elif source.profile is not None:
+        check.raw = f"raw_{name}"
+        check.header, notes = profiles.stage(con, source.path, name, source.profile, check.raw, as_of,
+                                             source.sheet)
+        check.problems += [Problem("warning", file, note) for note in notes]
+    elif source.format == "csv":
         check.header = ingest.header(source)
     else:
         check.raw = f"raw_{name}"
@@ -230,6 +241,18 @@ def _apply_rules(con, check: TableCheck, rules) -> None:
                                      f"FROM {check.stg}").fetchall()[0][0]
 
 
+def _date_hint(check: TableCheck) -> str:
+    """The date layout the file was read with, as people write it: YYYY-MM-DD, DD.MM.YYYY, ..."""
+    formats = check.source.profile.dates[:2] if check.source.profile else ("%Y-%m-%d",)
+    words = {"%d": "DD", "%m": "MM", "%Y": "YYYY", "%y": "YY", "%b": "Mon", "%H": "hh", "%M": "mm", "%S": "ss"}
+    hints = []
+    for f in formats:
+        for code, word in words.items():
+            f = f.replace(code, word)
+        hints.append(f)
+    return " or ".join(hints)
+
+
 def _probability_scale(con, stg: str) -> str:
     """'0-1', '1-5' (all whole numbers 1..5, some above 1) or 'percent' (some above 5, none above 100)."""
     top, whole = con.sql(f"SELECT max(probability), bool_and(probability = round(probability) AND "
@@ -269,7 +292,7 @@ def _rules(check: TableCheck) -> list[tuple[str, str, str, str, str]]:
         if check.raw is not None and c.type in (DATE, NUMBER, INTEGER):
             t = _text(f"c{check.mapping[c.name]}")
             if c.type == DATE:
-                rules.append((c.name, "error", f"{_quote(t)} || ' is not a valid date (expected YYYY-MM-DD)'",
+                rules.append((c.name, "error", f"{_quote(t)} || ' is not a valid date (expected {_date_hint(check)})'",
                               f"{t} IS NOT NULL AND {_date(t)} IS NULL", "raw"))
             else:
                 rules.append((c.name, "error", f"{_quote(t)} || ' is not a number'",

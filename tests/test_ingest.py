@@ -43,7 +43,7 @@ def test_unreadable_files(tmp_path, run, name, content, message):
 def test_semicolon_file_gets_a_hint(tmp_path, run):
     f = tmp_path / "projects.csv"
     f.write_text("project_id;name;portfolio;status\nP1;a;b;active\n")
-    code, out, _ = run("check", f)
+    code, out, _ = run("check", f, "--profile", "canonical")
     assert code == 1
     assert "required column is missing (the header is a single column: is the file delimited by ';' or tabs?)" in out
 

@@ -1,0 +1,363 @@
+"""Import profiles: how one tool's export maps onto the canonical tables.
+
+A profile is a TOML file a user can write and keep next to the data. It says how to read the file
+(encoding, delimiter, header row, transposed layout, decimal comma, date formats, placeholder codes)
+and, per canonical table, which export column(s) feed each canonical column, with constants, value
+mappings (status words, RAG colours) and scale factors. Staging turns the export into a text table
+with canonical column names and canonical text (ISO dates, '.' decimals), keeping the original text
+of any value it cannot convert, so validation reports it with its row and column.
+
+Shipped profiles live in pmo_analytics/profiles/; `--profile` takes a name or a path. Without one,
+a profile is picked when its [detect] columns are all in the file's header (profiles in the data
+folder are tried first), and the choice is reported.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from .contract import DATE, INTEGER, NUMBER, TABLES
+from .exceptions import InputError, UsageError
+
+SHIPPED = Path(__file__).parent / "profiles"
+DELIMITERS = [",", ";", "\t", "|"]
+
+
+@dataclass(frozen=True)
+class ColumnMap:
+    """Where one canonical column comes from: export columns (first non-empty wins) or a constant."""
+
+    sources: tuple[str, ...] = ()
+    value: str | None = None
+    scale: float | None = None
+    values: tuple[tuple[str, str], ...] = ()  # (export value lower-cased, canonical value)
+    formats: tuple[str, ...] = ()  # date formats for this column, overriding the profile's
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A parsed profile file."""
+
+    name: str
+    description: str = ""
+    path: Path | None = None
+    kind: str = "mapped"  # mapped | canonical | workbook | mspdi
+    encoding: str = "auto"
+    delimiter: str = "auto"
+    header_row: int = 1
+    transpose: bool = False
+    decimal: str = "."
+    thousands: str = ","
+    dates: tuple[str, ...] = ("%Y-%m-%d",)
+    placeholders: tuple[str, ...] = ()
+    detect: tuple[str, ...] = ()
+    tables: dict[str, dict[str, ColumnMap]] = field(default_factory=dict)
+
+    def feeds(self, path: Path) -> list[str]:
+        """The canonical tables a file read with this profile feeds."""
+        if self.tables:
+            return list(self.tables)
+        stem = path.stem.strip().lower()
+        return [stem] if stem in TABLES else []
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[\s_]+", " ", str(name).strip().lower())
+
+
+def _column_map(spec) -> ColumnMap:
+    if isinstance(spec, str):
+        return ColumnMap(sources=(spec,))
+    if isinstance(spec, list):
+        return ColumnMap(sources=tuple(spec))
+    cols = spec.get("columns", spec.get("column", ()))
+    return ColumnMap(
+        sources=(cols,) if isinstance(cols, str) else tuple(cols),
+        value=None if "value" not in spec else str(spec["value"]),
+        scale=spec.get("scale"),
+        values=tuple((_norm(k), str(v)) for k, v in spec.get("values", {}).items()),
+        formats=tuple(spec.get("formats", ())),
+    )
+
+
+def parse(text: str, path: Path | None = None, name: str | None = None) -> Profile:
+    """A Profile from TOML text; errors name the file and what is wrong."""
+    where = str(path or name or "profile")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{where}: not valid TOML: {exc}") from None
+    read = data.get("read", {})
+    tables = {}
+    for table, cols in data.get("tables", {}).items():
+        if table not in TABLES:
+            raise UsageError(f"{where}: unknown table [tables.{table}] (tables: {', '.join(TABLES)})")
+        unknown = set(cols) - set(TABLES[table].column_names)
+        if unknown:
+            raise UsageError(f"{where}: [tables.{table}] has columns the contract does not know: "
+                             f"{', '.join(sorted(unknown))}")
+        tables[table] = {c: _column_map(spec) for c, spec in cols.items()}
+    dates = read.get("dates", ["%Y-%m-%d"])
+    return Profile(
+        name=data.get("name", name or (path.stem if path else "profile")),
+        description=data.get("description", ""),
+        path=path,
+        kind=data.get("kind", "mapped"),
+        encoding=read.get("encoding", "auto"),
+        delimiter=read.get("delimiter", "auto"),
+        header_row=int(read.get("header_row", 1)),
+        transpose=bool(read.get("transpose", False)),
+        decimal=read.get("decimal", "."),
+        thousands=read.get("thousands", "," if read.get("decimal", ".") == "." else "."),
+        dates=(dates,) if isinstance(dates, str) else tuple(dates),
+        placeholders=tuple(str(p) for p in read.get("placeholders", ())),
+        detect=tuple(data.get("detect", {}).get("columns", ())),
+        tables=tables,
+    )
+
+
+def shipped() -> dict[str, Profile]:
+    """The profiles that come with the workbench, by name."""
+    out = {}
+    for f in sorted(SHIPPED.glob("*.toml")):
+        profile = parse(f.read_text(encoding="utf-8"), path=f)
+        out[profile.name] = profile
+    return out
+
+
+def resolve(spec: str | None) -> Profile | None:
+    """A profile from `--profile`: a shipped name or a path to a .toml file."""
+    if spec is None:
+        return None
+    profiles = shipped()
+    if spec in profiles:
+        return profiles[spec]
+    path = Path(spec)
+    if path.suffix == ".toml" and path.is_file():
+        return parse(path.read_text(encoding="utf-8"), path=path)
+    raise UsageError(f"unknown profile {spec!r}: give a .toml file or one of {', '.join(profiles)}")
+
+
+def candidates(folder: Path) -> list[Profile]:
+    """Profiles to try for auto-detection: those kept next to the data first, then the shipped ones."""
+    local = [parse(f.read_text(encoding="utf-8"), path=f) for f in sorted(folder.glob("*.toml"))]
+    return local + [p for p in shipped().values() if p.detect]
+
+
+# --------------------------------------------------------------------------------------------- reading
+
+def _decode(raw: bytes, encoding: str) -> tuple[str, str, int]:
+    """Text, the encoding used and the count of bytes that had to be guessed.
+
+    'auto' is UTF-8 (with or without BOM) when the bytes are valid UTF-8, else Windows-1252. The five
+    bytes Windows-1252 leaves undefined are read as Latin-1, and counted, so a stray byte in a long
+    export costs one character, not the file.
+    """
+    if encoding in ("auto", "utf-8", "utf-8-sig", "utf8"):
+        try:
+            return raw.decode("utf-8-sig"), "utf-8", 0
+        except UnicodeDecodeError as exc:
+            if encoding != "auto":
+                raise InputError(f"not UTF-8 text (byte {exc.start}); is it Windows-1252? "
+                                 "set encoding = 'cp1252' in the profile") from None
+            encoding = "cp1252"
+    guessed = 0
+
+    def latin1(err):
+        nonlocal guessed
+        guessed += err.end - err.start
+        return err.object[err.start:err.end].decode("latin-1"), err.end
+
+    codecs.register_error("pmo_latin1", latin1)
+    return raw.decode(encoding, errors="pmo_latin1"), encoding, guessed
+
+
+def _sniff_delimiter(text: str) -> str:
+    """The delimiter that splits the first lines most consistently (quotes respected)."""
+    sample = "\n".join(text.splitlines()[:20])
+    best, best_score = ",", -1
+    for d in DELIMITERS:
+        rows = list(csv.reader(io.StringIO(sample), delimiter=d))[:10]
+        widths = [len(r) for r in rows if r]
+        if not widths or widths[0] < 2:
+            continue
+        score = widths[0] * sum(w == widths[0] for w in widths)
+        if score > best_score:
+            best, best_score = d, score
+    return best
+
+
+@lru_cache(maxsize=8)
+def _read_cached(path: str, mtime: float, encoding: str, delimiter: str, header_row: int,
+                 transpose: bool, sheet: str | None):
+    p = Path(path)
+    notes = []
+    if p.suffix.lower() in (".xlsx", ".xlsm"):
+        import openpyxl
+
+        try:
+            book = openpyxl.load_workbook(p, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
+            raise InputError(f"{p}: not a readable Excel workbook ({exc})") from None
+        ws = book[sheet] if sheet else book.worksheets[0]
+        rows = [["" if v is None else (v.isoformat() if hasattr(v, "isoformat") else str(v)) for v in r]
+                for r in ws.iter_rows(values_only=True)]
+        book.close()
+    else:
+        raw = p.read_bytes()
+        if not raw.strip():
+            raise InputError(f"{p}: the file is empty")
+        if b"\x00" in raw[:65536]:
+            raise InputError(f"{p}: not a text file; it contains binary data")
+        try:
+            text, used, guessed = _decode(raw, encoding)
+        except InputError as exc:
+            raise InputError(f"{p}: {exc}") from None
+        if guessed:
+            notes.append(f"{guessed} byte(s) are not valid {used}; read as Latin-1")
+        delim = _sniff_delimiter(text) if delimiter == "auto" else delimiter.replace("\\t", "\t")
+        try:
+            rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delim))
+        except csv.Error as exc:
+            raise InputError(f"{p}: cannot read as CSV: {exc}") from None
+    if transpose:
+        width = max((len(r) for r in rows), default=0)
+        rows = [list(col) for col in zip(*[r + [""] * (width - len(r)) for r in rows])]
+    if len(rows) < header_row:
+        raise InputError(f"{p}: no header on line {header_row}")
+    header = [h.strip() for h in rows[header_row - 1]]
+    body = [r for r in rows[header_row:] if any(c.strip() for c in r)]
+    return header, body, tuple(notes)
+
+
+def read_table(path: Path, profile: Profile, sheet: str | None = None):
+    """(header, rows of text, notes) of an export, read as the profile says; cached per file."""
+    return _read_cached(str(path), path.stat().st_mtime, profile.encoding, profile.delimiter,
+                        profile.header_row, profile.transpose, sheet)
+
+
+def header_of(path: Path) -> list[str]:
+    """The header of any text or Excel export, read with auto-detected encoding and delimiter."""
+    return read_table(path, Profile(name="sniff"))[0]
+
+
+def detect(path: Path, header: list[str]) -> Profile | None:
+    """The first profile whose [detect] columns are all in the header."""
+    names = {_norm(h) for h in header}
+    for profile in candidates(path.parent):
+        if profile.detect and all(_norm(c) in names for c in profile.detect):
+            return profile
+    return None
+
+
+# --------------------------------------------------------------------------------------------- staging
+
+def _sql_text(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
+def stage(con, path: Path, table: str, profile: Profile, name: str, as_of=None,
+          sheet: str | None = None) -> tuple[list[str], list[str]]:
+    """Stages one canonical table from an export as text table `name` (c0..cN, canonical order).
+
+    Returns the canonical header and notes (placeholder counts, encoding guesses) for the report.
+    """
+    import pandas as pd
+
+    header, rows, notes = read_table(path, profile, sheet)
+    notes = list(notes)
+    positions: dict[str, list[int]] = {}
+    for i, h in enumerate(header):
+        positions.setdefault(_norm(h), []).append(i)
+    width = len(header)
+    frame = pd.DataFrame([(r + [""] * width)[:width] for r in rows], columns=[f"s{i}" for i in range(width)],
+                         dtype=object)
+    con.register("_profile_frame", frame)
+    mapping = profile.tables.get(table) or {c: ColumnMap(sources=(c,)) for c in TABLES[table].column_names}
+    placeholders = ", ".join(_sql_text(p.lower()) for p in profile.placeholders) or "NULL"
+    selects, canon, counted = [], [], []
+    for column in TABLES[table].columns:
+        spec = mapping.get(column.name)
+        if spec is None:
+            continue
+        if spec.value is not None:
+            value = spec.value.replace("{as_of}", str(as_of) if as_of else "")
+            selects.append(f"{_sql_text(value)} AS c{len(canon)}")
+            canon.append(column.name)
+            continue
+        found = [i for s in spec.sources for i in positions.get(_norm(s), [])]
+        if not found:
+            continue
+        cells = [f"NULLIF(trim(s{i}), '')" for i in found]
+        v = f"coalesce({', '.join(cells)})" if len(cells) > 1 else cells[0]
+        is_placeholder = f"lower({v}) IN ({placeholders})"
+        counted.append((column.name, is_placeholder))
+        v = f"CASE WHEN {is_placeholder} THEN NULL ELSE {v} END"
+        if spec.values:
+            cases = " ".join(f"WHEN {_sql_text(k)} THEN {_sql_text(t)}" for k, t in spec.values)
+            v = f"CASE regexp_replace(lower(trim({v})), '[\\s_]+', ' ', 'g') {cases} ELSE {v} END"
+            v = f"NULLIF({v}, '')"
+        if column.type in (NUMBER, INTEGER):
+            v = _number_sql(v, profile, spec.scale)
+        elif column.type == DATE:
+            v = _date_sql(v, spec.formats or profile.dates)
+        selects.append(f"{v} AS c{len(canon)}")
+        canon.append(column.name)
+    try:
+        if counted:
+            counts = con.sql("SELECT " + ", ".join(f"count_if({c})" for _, c in counted)
+                             + " FROM _profile_frame").fetchall()[0]
+            for (col, _), n in zip(counted, counts):
+                if n:
+                    notes.append(f"column {col}: {n} placeholder value(s) ({', '.join(profile.placeholders)}) "
+                                 "treated as missing")
+        con.sql(f"CREATE OR REPLACE TABLE {name} AS SELECT {', '.join(selects) or 'NULL AS c0'} "
+                "FROM _profile_frame")
+    finally:
+        con.unregister("_profile_frame")
+    return canon, notes
+
+
+def _number_sql(v: str, profile: Profile, scale) -> str:
+    """Money and numbers as written by people: '£1,139.18', '1.234,5', '(200)', '12 %' -> canonical text.
+
+    A value that still does not convert is kept as written, so validation reports it.
+    """
+    cleaned = f"regexp_replace({v}, '[£$€¥\\s]|^[A-Z]{{3}} ?|%$', '', 'g')"
+    if profile.thousands:
+        cleaned = f"replace({cleaned}, {_sql_text(profile.thousands)}, '')"
+    if profile.decimal != ".":
+        cleaned = f"replace({cleaned}, {_sql_text(profile.decimal)}, '.')"
+    cleaned = f"regexp_replace({cleaned}, '^\\((.*)\\)$', '-\\1')"
+    number = f"TRY_CAST({cleaned} AS DOUBLE)"
+    if scale:
+        number = f"({number} * {float(scale)!r})"
+    return f"coalesce(CAST(round({number}, 6) AS VARCHAR), {v})"
+
+
+def _date_sql(v: str, formats: tuple[str, ...]) -> str:
+    """Dates in the profile's formats -> 'YYYY-MM-DD'; ISO timestamps accepted too; else the text."""
+    fmts = "[" + ", ".join(_sql_text(f) for f in formats) + "]"
+    iso = f"TRY_CAST(TRY_CAST({v} AS TIMESTAMP) AS DATE)"
+    parsed = f"coalesce(CAST(try_strptime({v}, {fmts}) AS DATE), TRY_CAST({v} AS DATE), {iso})"
+    return f"coalesce(strftime({parsed}, '%Y-%m-%d'), {v})"
+
+
+def stage_frame(con, frame, name: str) -> list[str]:
+    """Stages a DataFrame of canonical text columns (e.g. read from MS Project XML) as table `name`."""
+    header = [str(c) for c in frame.columns]
+    staged = frame.astype(object).where(frame.notna(), None)
+    staged.columns = [f"c{i}" for i in range(len(header))]
+    con.register("_profile_frame", staged)
+    try:
+        cols = ", ".join(f"CAST(c{i} AS VARCHAR) AS c{i}" for i in range(len(header))) or "NULL AS c0"
+        con.sql(f"CREATE OR REPLACE TABLE {name} AS SELECT {cols} FROM _profile_frame")
+    finally:
+        con.unregister("_profile_frame")
+    return header
