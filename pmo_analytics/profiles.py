@@ -287,7 +287,7 @@ def stage(con, path: Path, table: str, profile: Profile, name: str, as_of=None,
         if spec is None:
             continue
         if spec.value is not None:
-            value = spec.value.replace("{as_of}", str(as_of) if as_of else "")
+            value = spec.value.replace("{as_of}", as_of.replace(day=1).isoformat() if as_of else "")
             selects.append(f"{_sql_text(value)} AS c{len(canon)}")
             canon.append(column.name)
             continue
