@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from . import contract, profiles, snapshots
-from .exceptions import PMOError, ValidationFailed
+from .exceptions import InputError, PMOError, ValidationFailed
 from .filters import month_end
 from .settings import DEMO_MONTHS, DEMO_PROJECTS, DEMO_SEED, SAMPLE_DIR, db_path
 
@@ -43,13 +43,17 @@ def cmd_check(args) -> int:
 
 
 def cmd_load(args) -> int:
+    unchanged = f"nothing was loaded; {db_path(args.db)} is unchanged"
     try:
         report = snapshots.load(args.paths, args.as_of, database=args.db, progress=_err, profile=args.profile)
     except ValidationFailed as exc:
         for p in exc.problems:
             _err(str(p))
-        _err(f"{len(exc.problems) - sum(p.severity == 'warning' for p in exc.problems)} error(s): "
-             f"nothing was loaded; {db_path(args.db)} is unchanged")
+        _err(f"{len(exc.problems) - sum(p.severity == 'warning' for p in exc.problems)} error(s): {unchanged}")
+        return 1
+    except InputError as exc:
+        _err(f"error: {exc}")
+        _err(unchanged)
         return 1
     for p in report.warnings:
         _err(str(p))

@@ -9,8 +9,10 @@ the internet); Parquet through DuckDB.
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
+import re
 import zipfile
 from dataclasses import dataclass
 from functools import lru_cache
@@ -113,8 +115,8 @@ def _sources_of(path: Path, chosen: Profile | None) -> list[Source]:
             return [Source(table, path)]
     sniffed = profiles.header_of(path)
     if table and all(c in [h.strip().lower() for h in sniffed] for c in TABLES[table].required):
-        european = profiles.shipped()["european"]
-        return [Source(table, path, european, picked="canonical columns, ';'-delimited or not UTF-8")]
+        fallback = profiles.fallback(path)
+        return [Source(table, path, fallback, picked=fallback.description)]
     found = profiles.detect(path, sniffed)
     if found is not None:
         why = f"its columns include {', '.join(found.detect)}"
@@ -163,6 +165,8 @@ def header(source: Source, strict: bool = True) -> list[str] | None:
     strict=False returns None instead of raising when the file is not UTF-8 text.
     """
     _sniff_text(source.path)
+    if not strict and not _is_utf8(source.path):
+        return None
     try:
         with open(source.path, encoding="utf-8-sig", newline="") as fh:
             names = next(csv.reader(fh), [])
@@ -179,6 +183,19 @@ def header(source: Source, strict: bool = True) -> list[str] | None:
 def ident(name: str) -> str:
     """A column name quoted for SQL, whatever characters the export put in its header."""
     return '"' + str(name).replace('"', '""') + '"'
+
+
+def _is_utf8(path: Path) -> bool:
+    """Whether the whole file decodes as UTF-8 (an export can turn Windows-1252 on line 90,000)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 22), b""):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def positional(n: int) -> list[str]:
@@ -222,7 +239,23 @@ def _read_csv(con, path: Path, name: str, types: list[str], select: list[str] | 
     except duckdb.ConversionException:
         raise
     except duckdb.Error as exc:
-        raise InputError(f"{path}: cannot read as CSV: {_first_error_line(exc)}") from None
+        raise InputError(f"{path}: cannot read as CSV: {_csv_error(exc)}") from None
+
+
+def _csv_error(exc: Exception) -> str:
+    """DuckDB's CSV error, said in one line a person can act on."""
+    text = str(exc)
+    line = re.search(r"CSV Error on Line: (\d+)", text)
+    widths = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text)
+    if line and widths:
+        n = int(line.group(1))
+        return (f"line {n} (row {n - 1}) has {widths.group(2)} columns where the header has {widths.group(1)} "
+                "(a truncated file, or a delimiter inside an unquoted value?)")
+    if "unicode" in text.lower():
+        return "not UTF-8 text; save it as UTF-8 or give --profile european"
+    if line:
+        return f"line {line.group(1)}: {_first_error_line(exc)}"
+    return _first_error_line(exc)
 
 
 def _first_error_line(exc: Exception) -> str:

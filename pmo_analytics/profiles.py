@@ -144,6 +144,21 @@ def resolve(spec: str | None) -> Profile | None:
     raise UsageError(f"unknown profile {spec!r}: give a .toml file or one of {', '.join(profiles)}")
 
 
+def fallback(path: Path) -> Profile:
+    """How to read a file that has the contract's columns but is not plain UTF-8 comma-separated.
+
+    ';'-delimited files are European exports (decimal comma, day-first dates); any other delimiter
+    keeps '.' decimals and ISO dates, with the encoding detected.
+    """
+    text, _, _ = _decode(path.read_bytes()[:65536], "auto")
+    delimiter = _sniff_delimiter(text)
+    if delimiter == ";":
+        return shipped()["european"]
+    shown = {"\t": "tab", ",": "comma", "|": "pipe"}[delimiter]
+    return Profile(name="delimited", description=f"contract columns, {shown}-delimited, encoding detected",
+                   delimiter=delimiter)
+
+
 def candidates(folder: Path) -> list[Profile]:
     """Profiles to try for auto-detection: those kept next to the data first, then the shipped ones."""
     local = [parse(f.read_text(encoding="utf-8"), path=f) for f in sorted(folder.glob("*.toml"))]
@@ -166,7 +181,7 @@ def _decode(raw: bytes, encoding: str) -> tuple[str, str, int]:
             if encoding != "auto":
                 raise InputError(f"not UTF-8 text (byte {exc.start}); is it Windows-1252? "
                                  "set encoding = 'cp1252' in the profile") from None
-            encoding = "cp1252"
+        return _decode_mixed(raw)
     guessed = 0
 
     def latin1(err):
@@ -176,6 +191,28 @@ def _decode(raw: bytes, encoding: str) -> tuple[str, str, int]:
 
     codecs.register_error("pmo_latin1", latin1)
     return raw.decode(encoding, errors="pmo_latin1"), encoding, guessed
+
+
+def _decode_mixed(raw: bytes) -> tuple[str, str, int]:
+    """Line by line: UTF-8 where a line is valid UTF-8, Windows-1252 elsewhere (files pasted together
+    from two tools). Returns the count of lines read as Windows-1252; all of them when none was UTF-8."""
+    lines = raw.removeprefix(codecs.BOM_UTF8).split(b"\n")
+    out, legacy = [], 0
+    for line in lines:
+        try:
+            out.append(line.decode("utf-8"))
+        except UnicodeDecodeError:
+            out.append(line.decode("cp1252", errors="pmo_latin1_quiet"))
+            legacy += 1
+    multibyte = any(b > 0x7F for line in lines for b in line) and legacy < len(lines)
+    return "\n".join(out), ("utf-8 and cp1252" if multibyte else "cp1252"), legacy
+
+
+def _latin1_quiet(err):
+    return err.object[err.start:err.end].decode("latin-1"), err.end
+
+
+codecs.register_error("pmo_latin1_quiet", _latin1_quiet)
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -219,7 +256,11 @@ def _read_cached(path: str, mtime: float, encoding: str, delimiter: str, header_
             text, used, guessed = _decode(raw, encoding)
         except InputError as exc:
             raise InputError(f"{p}: {exc}") from None
-        if guessed:
+        if guessed and used == "utf-8 and cp1252":
+            notes.append(f"mixed encodings: {guessed} line(s) are not UTF-8; read them as Windows-1252")
+        elif guessed and used == "cp1252" and encoding == "auto":
+            notes.append("not UTF-8; read as Windows-1252")
+        elif guessed:
             notes.append(f"{guessed} byte(s) are not valid {used}; read as Latin-1")
         delim = _sniff_delimiter(text) if delimiter == "auto" else delimiter.replace("\\t", "\t")
         try:

@@ -88,6 +88,7 @@ def check(paths, progress: Progress = None, profile: str | None = None, as_of=No
         checks = _stage_all(con, ingest.discover(paths, profile), progress, as_of)
         problems = [p for c in checks.values() for p in c.problems]
         problems += validation.check_references(con, checks)
+        problems += validation.check_snapshot(con, checks, as_of)
         return Report(None, checks, problems)
     finally:
         con.close()
@@ -121,6 +122,7 @@ def load(paths, as_of, database=None, progress: Progress = None, profile: str | 
                 con.sql(f"ATTACH '{_sql_path(tmp)}' AS pub")
                 _ensure_schema(con)
                 report.problems += validation.check_references(con, checks, existing="pub", as_of=as_of)
+                report.problems += validation.check_snapshot(con, checks, as_of, existing="pub")
                 if report.errors:
                     raise ValidationFailed(report.problems)
                 _publish(con, checks, as_of, report, {t: f.result() for t, f in sums.items()})

@@ -16,6 +16,24 @@ from .contract import DATE, INTEGER, NUMBER, TABLES, TEXT, Column, Table
 from .ingest import Source
 from .settings import MAX_PROBLEMS_PER_CHECK
 
+# Text longer than this is reported (kept as it is): a pasted document in a name field.
+LONG_TEXT = 2000
+
+# Rules between columns of one row: (table, columns, severity, message SQL, failing-row condition).
+CROSS_COLUMN_RULES = [
+    ("projects", ("end_date", "start_date"), "warning",
+     "'finishes (' || end_date || ') before it starts (' || start_date || ')'", "end_date < start_date"),
+    ("budget_lines", ("forecast", "consumed"), "warning",
+     "'forecast ' || format('{:,.2f}', forecast) || ' is below the amount already consumed (' || "
+     "format('{:,.2f}', consumed) || ')'",
+     "forecast < consumed - 0.005"),
+    ("risks", ("closed_date", "raised_date"), "warning",
+     "'closed (' || closed_date || ') before it was raised (' || raised_date || ')'", "closed_date < raised_date"),
+    ("milestones", ("actual_date", "baseline_date"), "warning",
+     "'achieved ' || (actual_date - baseline_date) || ' days before its baseline date; check the dates'",
+     "actual_date < baseline_date - INTERVAL 365 DAY"),
+]
+
 # A 1-5 probability scale maps to the middle of each fifth, so the 1-5 band round-trips.
 PROBABILITY_SCALE = {1: 0.1, 2: 0.3, 3: 0.5, 4: 0.7, 5: 0.9}
 
@@ -185,7 +203,8 @@ def check_table(con, source: Source, as_of=None) -> TableCheck:
                                           "scale; normalised to 0-1", column="probability"))
     _apply_rules(con, check, _rules(check))
     if check.rows == 0:
-        check.problems.append(Problem("warning", file, "the file has a header but no data rows"))
+        check.problems.append(Problem("error", file, "the file has a header but no data rows; loading it would "
+                                      "empty the month's table (leave the file out to keep what is loaded)"))
     check.problems += _duplicate_keys(con, check)
     return check
 
@@ -325,6 +344,15 @@ def _rules(check: TableCheck) -> list[tuple[str, str, str, str, str]]:
             rules.append((c.name, "error",
                           f"'unknown {c.name} ' || {_quote(original)} || ' (allowed: {', '.join(c.allowed)})'",
                           f"{v} IS NOT NULL AND {v} NOT IN ({allowed})", "stg"))
+        if c.type == TEXT and not c.allowed:
+            rules.append((c.name, "warning", f"{_quote(v)} || ' starts like a spreadsheet formula; kept as text'",
+                          f"regexp_matches({v}, '^([=+@]|-[^0-9 .])')", "stg"))
+            rules.append((c.name, "warning", f"'very long text (' || length({v}) || ' characters); kept'",
+                          f"length({v}) > {LONG_TEXT}", "stg"))
+    mapped = set(check.mapping)
+    for table, columns, severity, message, cond in CROSS_COLUMN_RULES:
+        if table == check.table.name and set(columns) <= mapped:
+            rules.append((columns[0], severity, message, cond, "stg"))
     return rules
 
 
@@ -389,4 +417,52 @@ def check_references(con, checks: dict[str, TableCheck], existing=None, as_of=No
             if rows and rows[0][2] > limit:
                 problems.append(Problem("error", file, f"... and {rows[0][2] - limit} more unknown {ref_table}",
                                         column=c.name))
+    return problems
+
+
+def check_snapshot(con, checks: dict[str, TableCheck], as_of=None, existing=None) -> list[Problem]:
+    """Reconciliation across files: totals that disagree, and exports older or newer than the month.
+
+    Warnings only: a PMO loads what it has and sees the gaps in the quality report.
+    """
+    problems = []
+    limit = int(MAX_PROBLEMS_PER_CHECK.value())
+
+    def table(name):
+        if name in checks and checks[name].stg:
+            return checks[name].stg, []
+        if existing and as_of:
+            return f"(SELECT * FROM {existing}.{name} WHERE as_of = ?)", [as_of]
+        return None, []
+
+    projects, pparams = table("projects")
+    lines, lparams = table("budget_lines")
+    if projects and lines and ("projects" in checks or "budget_lines" in checks):
+        # Only bac of the file being loaded is located by row; the other side may come from the database.
+        rows = con.sql(f"""
+            WITH totals AS (SELECT project_id, sum(budget) AS budget FROM {lines} GROUP BY project_id)
+            SELECT p.rowid + 1 AS row, p.project_id, p.bac, t.budget FROM {projects} p
+            JOIN totals t USING (project_id)
+            WHERE p.bac > 0 AND abs(p.bac - t.budget) > 0.01 * p.bac
+            ORDER BY row LIMIT {limit}""", params=pparams + lparams).fetchall() if "projects" in checks else []
+        file = str(checks["projects"].source.path) if "projects" in checks else ""
+        problems += [Problem("warning", file, f"bac {bac:,.2f} of {pid} differs from its budget lines' total "
+                             f"{budget:,.2f} ({100 * (budget - bac) / bac:+.1f}%)", row=row, column="bac")
+                     for row, pid, bac, budget in rows]
+    if as_of is not None:
+        month = as_of.replace(day=1)
+        for name, cond in (("budget_lines", "consumed > 0"), ("progress", "percent_complete IS NOT NULL")):
+            if name not in checks or not checks[name].stg:
+                continue
+            newest = con.sql(f"SELECT max(period) FROM {checks[name].stg} WHERE {cond}").fetchall()[0][0]
+            file = str(checks[name].source.path)
+            if newest is None:
+                continue
+            gap = (month.year - newest.year) * 12 + month.month - newest.month
+            if gap < 0:
+                problems.append(Problem("warning", file, f"has actuals for {newest:%Y-%m}, after the snapshot "
+                                        f"month {as_of:%Y-%m}: is --as-of right?", column="period"))
+            elif gap > 2:
+                problems.append(Problem("warning", file, f"newest actuals are for {newest:%Y-%m}, {gap} months "
+                                        f"before the snapshot {as_of:%Y-%m}: is this export stale?", column="period"))
     return problems

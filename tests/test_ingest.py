@@ -48,9 +48,9 @@ def test_semicolon_file_gets_a_hint(tmp_path, run):
     assert "required column is missing (the header is a single column: is the file delimited by ';' or tabs?)" in out
 
 
-def test_header_only_file_is_a_warning(tmp_path, run):
+def test_header_only_file_is_an_error(tmp_path, run):
     f = tmp_path / "projects.csv"
     f.write_text((CANONICAL / "projects.csv").read_text().splitlines()[0] + "\n")
     code, out, _ = run("check", f)
-    assert code == 0
-    assert "the file has a header but no data rows" in out
+    assert code == 1
+    assert "error: " in out and "the file has a header but no data rows" in out
