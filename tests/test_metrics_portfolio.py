@@ -1,0 +1,41 @@
+"""Headline numbers on the hand-written canonical snapshot (tests/data/canonical), worked by hand."""
+import pytest
+
+import pmo_analytics
+from pmo_analytics import snapshots
+from pmo_analytics.metrics.portfolio import headline
+from conftest import CANONICAL
+
+
+@pytest.fixture
+def con(db_file):
+    snapshots.load([CANONICAL], "2025-02", database=db_file)
+    with pmo_analytics.connect(db_file) as connection:
+        yield connection
+
+
+def test_headline_by_hand(con):
+    h = headline(con).iloc[0]
+    # budget: PRJ-001 20,000 + 30,000 + 30,000 + 40,000; PRJ-002 15,000 + 30,000.50 (PRJ-003 has no lines)
+    assert h["budget"] == pytest.approx(165000.50)
+    # forecast: PRJ-001 21,000 + 33,000 + 35,000 + 45,000 = 134,000 (over budget); PRJ-002 45,000.50
+    assert h["forecast"] == pytest.approx(179000.50)
+    assert h["variance"] == pytest.approx(14000.0)
+    assert h["variance_pct"] == pytest.approx(100 * 14000 / 165000.50)
+    assert h["committed"] == pytest.approx(25000.0) and h["consumed"] == pytest.approx(68000.0)
+    assert (h["projects"], h["active_projects"], h["over_budget"]) == (3, 2, 1)
+    assert (h["rag_amber"], h["rag_green"], h["rag_red"]) == (1, 1, 0)
+    # active risks: RSK-01 0.5 x 20,000 + RSK-02 0.3 x 8,000 (RSK-03 is closed)
+    assert (h["active_risks"], h["risk_emv"]) == (2, pytest.approx(12400.0))
+    # RES-01 plans 30 + 15 = 45 h against 37.5 h in the week of 2025-02-03
+    assert h["over_allocated_people"] == 1
+    # PRJ-001 M02 forecast 2025-09-10 after its baseline 2025-08-29: likely to miss
+    assert h["milestones_slipping"] == 1
+    assert h["quality_score"] == 99.2
+    assert h["currency"] == "GBP"
+
+
+def test_headline_follows_filters(con):
+    h = headline(con, portfolio="Infrastructure").iloc[0]
+    assert (h["projects"], h["budget"], h["active_risks"]) == (1, pytest.approx(45000.50), 0)
+    assert headline(con, portfolio="x' OR 1=1 --").empty
