@@ -1,0 +1,81 @@
+"""The notebooks run from top to bottom on the demo portfolio and print its key numbers (nbval).
+
+`pytest --nbval-lax` executes every cell and compares only the cells marked `# NBVAL_CHECK_OUTPUT`.
+The notebooks are committed without outputs; the expected output of those cells (the demo portfolio's
+key numbers: seed 7, 60 projects, 12 months) is kept in tests/data/notebook_outputs.json and put into
+copies of the notebooks before nbval runs them. It runs in a subprocess with PMO_DB pointing at the
+demo database and PMO_EXPORTS at a sample folder written here: nothing needs data/ in the repository.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pmo_analytics.sample import write_sample
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+EXPECTED = ["01_load_exports", "02_budget_variance", "03_resource_load", "04_risks", "05_milestones",
+            "06_improvement_kpis", "07_month_over_month"]
+
+
+def notebook(name: str) -> dict:
+    return json.loads((NOTEBOOKS / f"{name}.ipynb").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("name", EXPECTED)
+def test_notebooks_are_committed_thin_and_parameterised(name):
+    book = notebook(name)
+    assert book["metadata"]["kernelspec"]["name"] == "python3"
+    code = [c for c in book["cells"] if c["cell_type"] == "code"]
+    parameters = [c for c in code if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(parameters) == 1
+    assert "month = None" in "".join(parameters[0]["source"]) or name == "01_load_exports"
+    assert "db = None" in "".join(parameters[0]["source"])
+    for cell in code:
+        assert cell["outputs"] == [] and cell["execution_count"] is None  # committed without outputs
+    assert sum("NBVAL_CHECK_OUTPUT" in "".join(c["source"]) for c in code) == 1
+    assert REFERENCE[name].strip()
+
+
+REFERENCE = json.loads((Path(__file__).parent / "data" / "notebook_outputs.json").read_text(encoding="utf-8"))
+
+
+def _with_reference(name: str, target: Path) -> None:
+    """A copy of the notebook whose checked cell holds the reference output (nbval compares with it;
+    it only compares cells that have an execution count)."""
+    book = notebook(name)
+    for cell in book["cells"]:
+        if cell["cell_type"] == "code" and "NBVAL_CHECK_OUTPUT" in "".join(cell["source"]):
+            cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": REFERENCE[name]}]
+            cell["execution_count"] = 1
+    (target / f"{name}.ipynb").write_text(json.dumps(book, ensure_ascii=False), encoding="utf-8")
+
+
+def test_notebooks_run_on_the_demo_portfolio(demo_db, tmp_path):
+    exports = tmp_path / "exports"
+    write_sample(exports, projects=60, months=12, seed=7)  # the demo's latest month, flat
+    workdir = tmp_path / "notebooks"
+    workdir.mkdir()
+    for name in EXPECTED:
+        _with_reference(name, workdir)
+    env = {**os.environ, "PMO_DB": str(demo_db), "PMO_EXPORTS": str(exports)}
+    env.pop("MPLBACKEND", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-current-env", "-p", "no:cacheprovider",
+         "-v", "--rootdir", str(workdir), str(workdir)],
+        cwd=workdir, env=env, capture_output=True, text=True, timeout=300, check=False)
+    report = result.stdout + result.stderr
+    assert result.returncode == 0, report[-6000:]
+    outcomes: dict[str, set[str]] = {}
+    for book, outcome in re.findall(r"(\w+)(?:\.|::)ipynb::Cell \d+ (PASSED|FAILED|ERROR|SKIPPED)", report):
+        outcomes.setdefault(book, set()).add(outcome)
+    passed = sorted(b for b, seen in outcomes.items() if seen == {"PASSED"})
+    assert passed == EXPECTED, report[-6000:]
+    assert len(passed) == 7
