@@ -9,7 +9,27 @@ of any value it cannot convert, so validation reports it with its row and column
 
 Shipped profiles live in pmo_analytics/profiles/; `--profile` takes a name or a path. Without one,
 a profile is picked when its [detect] columns are all in the file's header (profiles in the data
-folder are tried first), and the choice is reported.
+folder are tried first), and the choice is reported. A transposed profile is matched against the
+header the file has once transposed.
+
+What real exports needed beyond a column-to-column mapping (each is optional):
+- Wildcards: `*` in an export column name, a [detect] column or a placeholder matches any text
+  ("IPA RAG rating*" for a header whose wording changes every year, "Exempt under*" for the many
+  spellings of an exemption note). Names are compared without case, with runs of spaces, line breaks
+  and underscores counting as one space. A wildcard column name takes every header it matches
+  (first non-empty wins, as with duplicate headers).
+- `[read] units = ["m"]`: unit words written after numbers ('£1.90m') are dropped before parsing;
+  the column's `scale` says what they mean.
+- Per column: `template = "{School} - {Description}"` builds text from several export columns (an
+  id or a name the export does not carry as one column; cells as written; `{as_of}` works too);
+  `default` is the value when the export's cell is empty or a placeholder; `placeholders` adds codes
+  that mean "missing" in that column only ("-*": negative amounts in a money column);
+  `number_repeats = ["Phase"]` makes a key unique: the n-th row (n >= 2) with the same value and the
+  same values in the listed columns gets " #n" appended (two projects with the same name and their
+  phases), and the count is reported.
+- Per table: `distinct = true` keeps one of rows that are identical once mapped (projects read from a
+  file of project phases; exact duplicate rows), and the count is reported. Validation messages of
+  such a table count the rows that remain, not the file's rows.
 """
 from __future__ import annotations
 
@@ -38,6 +58,10 @@ class ColumnMap:
     scale: float | None = None
     values: tuple[tuple[str, str], ...] = ()  # (export value lower-cased, canonical value)
     formats: tuple[str, ...] = ()  # date formats for this column, overriding the profile's
+    template: str | None = None  # text built from export columns: "{Col A} - {Col B}"
+    default: str | None = None  # value when the export's cell is empty or a placeholder
+    number_repeats: tuple[str, ...] | None = None  # export columns that, with the value, must be unique
+    placeholders: tuple[str, ...] = ()  # codes meaning "missing" in this column only, besides the profile's
 
 
 @dataclass(frozen=True)
@@ -56,8 +80,10 @@ class Profile:
     thousands: str = ","
     dates: tuple[str, ...] = ("%Y-%m-%d",)
     placeholders: tuple[str, ...] = ()
+    units: tuple[str, ...] = ()  # unit words after numbers, dropped before parsing ('£1.90m')
     detect: tuple[str, ...] = ()
     tables: dict[str, dict[str, ColumnMap]] = field(default_factory=dict)
+    distinct: tuple[str, ...] = ()  # tables whose rows identical once mapped are kept once
 
     def feeds(self, path: Path) -> list[str]:
         """The canonical tables a file read with this profile feeds."""
@@ -71,18 +97,35 @@ def _norm(name: str) -> str:
     return re.sub(r"[\s_]+", " ", str(name).strip().lower())
 
 
+def _matches(pattern: str, names) -> list:
+    """The names (normalised) that an export column name matches: equal, or by `*` wildcards."""
+    want = _norm(pattern)
+    if "*" not in want:
+        return [n for n in names if n == want]
+    rx = re.compile(".*".join(re.escape(part) for part in want.split("*")), re.DOTALL)
+    return [n for n in names if rx.fullmatch(n)]
+
+
+TEMPLATE_FIELD = re.compile(r"\{([^{}]+)\}")
+
+
 def _column_map(spec) -> ColumnMap:
     if isinstance(spec, str):
         return ColumnMap(sources=(spec,))
     if isinstance(spec, list):
         return ColumnMap(sources=tuple(spec))
     cols = spec.get("columns", spec.get("column", ()))
+    repeats = spec.get("number_repeats")
     return ColumnMap(
         sources=(cols,) if isinstance(cols, str) else tuple(cols),
         value=None if "value" not in spec else str(spec["value"]),
         scale=spec.get("scale"),
         values=tuple((_norm(k), str(v)) for k, v in spec.get("values", {}).items()),
         formats=tuple(spec.get("formats", ())),
+        template=None if "template" not in spec else str(spec["template"]),
+        default=None if "default" not in spec else str(spec["default"]),
+        number_repeats=None if repeats is None else ((repeats,) if isinstance(repeats, str) else tuple(repeats)),
+        placeholders=tuple(str(c) for c in spec.get("placeholders", ())),
     )
 
 
@@ -94,10 +137,14 @@ def parse(text: str, path: Path | None = None, name: str | None = None) -> Profi
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"{where}: not valid TOML: {exc}") from None
     read = data.get("read", {})
-    tables = {}
+    tables, distinct = {}, []
     for table, cols in data.get("tables", {}).items():
         if table not in TABLES:
             raise UsageError(f"{where}: unknown table [tables.{table}] (tables: {', '.join(TABLES)})")
+        cols = dict(cols)
+        if isinstance(cols.get("distinct"), bool) and "distinct" not in TABLES[table].column_names \
+                and cols.pop("distinct"):
+            distinct.append(table)
         unknown = set(cols) - set(TABLES[table].column_names)
         if unknown:
             raise UsageError(f"{where}: [tables.{table}] has columns the contract does not know: "
@@ -117,8 +164,10 @@ def parse(text: str, path: Path | None = None, name: str | None = None) -> Profi
         thousands=read.get("thousands", "," if read.get("decimal", ".") == "." else "."),
         dates=(dates,) if isinstance(dates, str) else tuple(dates),
         placeholders=tuple(str(p) for p in read.get("placeholders", ())),
+        units=tuple(str(u) for u in read.get("units", ())),
         detect=tuple(data.get("detect", {}).get("columns", ())),
         tables=tables,
+        distinct=tuple(distinct),
     )
 
 
@@ -197,14 +246,14 @@ def _decode_mixed(raw: bytes) -> tuple[str, str, int]:
     """Line by line: UTF-8 where a line is valid UTF-8, Windows-1252 elsewhere (files pasted together
     from two tools). Returns the count of lines read as Windows-1252; all of them when none was UTF-8."""
     lines = raw.removeprefix(codecs.BOM_UTF8).split(b"\n")
-    out, legacy = [], 0
+    out, legacy, multibyte = [], 0, False
     for line in lines:
         try:
             out.append(line.decode("utf-8"))
+            multibyte = multibyte or any(b > 0x7F for b in line)  # a line that really is UTF-8, not ASCII
         except UnicodeDecodeError:
             out.append(line.decode("cp1252", errors="pmo_latin1_quiet"))
             legacy += 1
-    multibyte = any(b > 0x7F for line in lines for b in line) and legacy < len(lines)
     return "\n".join(out), ("utf-8 and cp1252" if multibyte else "cp1252"), legacy
 
 
@@ -289,10 +338,19 @@ def header_of(path: Path) -> list[str]:
 
 
 def detect(path: Path, header: list[str]) -> Profile | None:
-    """The first profile whose [detect] columns are all in the header."""
+    """The first profile whose [detect] columns are all in the header (for a transposed profile: in
+    the header of the file once transposed; those are tried last, as they read the file again)."""
     names = {_norm(h) for h in header}
-    for profile in candidates(path.parent):
-        if profile.detect and all(_norm(c) in names for c in profile.detect):
+    for profile in sorted(candidates(path.parent), key=lambda p: p.transpose):
+        if not profile.detect:
+            continue
+        seen = names
+        if profile.transpose:
+            try:
+                seen = {_norm(h) for h in read_table(path, profile)[0]}
+            except InputError:
+                continue
+        if all(_matches(c, seen) for c in profile.detect):
             return profile
     return None
 
@@ -303,63 +361,135 @@ def _sql_text(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
 
+def _placeholder_sql(v: str, placeholders: tuple[str, ...]) -> str:
+    """SQL: is `v` one of the profile's placeholder codes (case ignored; `*` matches any text)?"""
+    exact = [_sql_text(p.lower()) for p in placeholders if "*" not in p]
+    conds = [f"lower({v}) IN ({', '.join(exact)})"] if exact else []
+    for p in placeholders:
+        if "*" in p:
+            like = re.sub(r"\s+", " ", p.strip().lower())
+            like = like.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_").replace("*", "%")
+            conds.append(f"regexp_replace(lower({v}), '\\s+', ' ', 'g') LIKE {_sql_text(like)} ESCAPE '\\'")
+    return "(" + " OR ".join(conds) + ")" if conds else "false"
+
+
+def _template_sql(template: str, where, as_of_text: str) -> str | None:
+    """SQL building text from export columns ("{Col A} - {Col B}"); None when a column is not in the file."""
+    parts, pos = [], 0
+    for m in TEMPLATE_FIELD.finditer(template):
+        if m.start() > pos:
+            parts.append(_sql_text(template[pos:m.start()]))
+        field_name = m.group(1)
+        if field_name == "as_of":
+            parts.append(_sql_text(as_of_text))
+        else:
+            found = where(field_name)
+            if not found:
+                return None
+            cells = [f"NULLIF(trim(s{i}), '')" for i in found] + ["''"]
+            parts.append(f"coalesce({', '.join(cells)})")
+        pos = m.end()
+    if pos < len(template):
+        parts.append(_sql_text(template[pos:]))
+    return f"NULLIF(trim({' || '.join(parts) or repr('')}), '')"
+
+
 def stage(con, path: Path, table: str, profile: Profile, name: str, as_of=None,
           sheet: str | None = None) -> tuple[list[str], list[str]]:
     """Stages one canonical table from an export as text table `name` (c0..cN, canonical order).
 
-    Returns the canonical header and notes (placeholder counts, encoding guesses) for the report.
+    Returns the canonical header and notes (placeholder counts, encoding guesses, numbered repeats,
+    collapsed rows) for the report.
     """
     import pandas as pd
 
     header, rows, notes = read_table(path, profile, sheet)
     notes = list(notes)
-    positions: dict[str, list[int]] = {}
-    for i, h in enumerate(header):
-        positions.setdefault(_norm(h), []).append(i)
+    names = [_norm(h) for h in header]
+
+    def where(source: str) -> list[int]:
+        hits = set(_matches(source, set(names)))
+        return [i for i, n in enumerate(names) if n in hits]
+
     width = len(header)
     frame = pd.DataFrame([(r + [""] * width)[:width] for r in rows], columns=[f"s{i}" for i in range(width)],
                          dtype=object)
+    frame["_row"] = range(len(frame))
     con.register("_profile_frame", frame)
     mapping = profile.tables.get(table) or {c: ColumnMap(sources=(c,)) for c in TABLES[table].column_names}
-    placeholders = ", ".join(_sql_text(p.lower()) for p in profile.placeholders) or "NULL"
-    selects, canon, counted = [], [], []
+    as_of_text = as_of.replace(day=1).isoformat() if as_of else ""
+    selects, canon, counted, numbered = [], [], [], []
     for column in TABLES[table].columns:
         spec = mapping.get(column.name)
         if spec is None:
             continue
         if spec.value is not None:
-            value = spec.value.replace("{as_of}", as_of.replace(day=1).isoformat() if as_of else "")
-            selects.append(f"{_sql_text(value)} AS c{len(canon)}")
+            selects.append(f"{_sql_text(spec.value.replace('{as_of}', as_of_text))} AS c{len(canon)}")
             canon.append(column.name)
             continue
-        found = [i for s in spec.sources for i in positions.get(_norm(s), [])]
-        if not found:
-            continue
-        cells = [f"NULLIF(trim(s{i}), '')" for i in found]
-        v = f"coalesce({', '.join(cells)})" if len(cells) > 1 else cells[0]
-        is_placeholder = f"lower({v}) IN ({placeholders})"
-        counted.append((column.name, is_placeholder))
+        if spec.template is not None:
+            v = _template_sql(spec.template, where, as_of_text)
+            if v is None:
+                continue
+        else:
+            found = list(dict.fromkeys(i for s in spec.sources for i in where(s)))
+            if not found:
+                continue
+            cells = [f"NULLIF(trim(s{i}), '')" for i in found]
+            v = f"coalesce({', '.join(cells)})" if len(cells) > 1 else cells[0]
+        codes = profile.placeholders + spec.placeholders
+        is_placeholder = _placeholder_sql(v, codes)
+        counted.append((column.name, is_placeholder, v, codes))
         v = f"CASE WHEN {is_placeholder} THEN NULL ELSE {v} END"
         if spec.values:
             cases = " ".join(f"WHEN {_sql_text(k)} THEN {_sql_text(t)}" for k, t in spec.values)
             v = f"CASE regexp_replace(lower(trim({v})), '[\\s_]+', ' ', 'g') {cases} ELSE {v} END"
             v = f"NULLIF({v}, '')"
+        if spec.default is not None:
+            v = f"coalesce({v}, {_sql_text(spec.default.replace('{as_of}', as_of_text))})"
         if column.type in (NUMBER, INTEGER):
             v = _number_sql(v, profile, spec.scale)
         elif column.type == DATE:
             v = _date_sql(v, spec.formats or profile.dates)
+        if spec.number_repeats is not None:
+            by = []
+            for c in spec.number_repeats:
+                found = where(c)
+                if not found:
+                    raise InputError(f"{path}: column {c!r} (number_repeats of {column.name} in profile "
+                                     f"{profile.name}) is not in the file")
+                by += [f"NULLIF(trim(s{i}), '')" for i in found]
+            n = f"row_number() OVER (PARTITION BY {', '.join([v] + by)} ORDER BY _row)"
+            numbered.append((column.name, f"{v} IS NOT NULL AND {n} > 1"))
+            v = f"CASE WHEN {v} IS NOT NULL AND {n} > 1 THEN {v} || ' #' || {n} ELSE {v} END"
         selects.append(f"{v} AS c{len(canon)}")
         canon.append(column.name)
     try:
         if counted:
-            counts = con.sql("SELECT " + ", ".join(f"count_if({c})" for _, c in counted)
-                             + " FROM _profile_frame").fetchall()[0]
-            for (col, _), n in zip(counted, counts):
+            # One scan: per column, how many cells are placeholders, and which of the codes were found.
+            exprs = [f"count_if({cond})" for _, cond, _, _ in counted]
+            exprs += [f"count_if({_placeholder_sql(v, (code,))})" for _, _, v, codes in counted for code in codes]
+            found = iter(con.sql("SELECT " + ", ".join(exprs) + " FROM _profile_frame").fetchall()[0])
+            totals = [next(found) for _ in counted]
+            for (col, _, _, codes), n in zip(counted, totals):
+                seen = [code for code in codes if next(found)]
                 if n:
-                    notes.append(f"column {col}: {n} placeholder value(s) ({', '.join(profile.placeholders)}) "
-                                 "treated as missing")
-        con.sql(f"CREATE OR REPLACE TABLE {name} AS SELECT {', '.join(selects) or 'NULL AS c0'} "
-                "FROM _profile_frame")
+                    notes.append(f"column {col}: {n} placeholder value(s) ({', '.join(seen)}) treated as missing")
+        for col, cond in numbered:
+            n = con.sql(f"SELECT count_if(f) FROM (SELECT {cond} AS f FROM _profile_frame)").fetchall()[0][0]
+            if n:
+                notes.append(f"column {col}: {n} value(s) repeat an earlier row's; numbered ' #2', ' #3', ... "
+                             "to keep them apart")
+        body = f"SELECT {', '.join(selects) or 'NULL AS c0'}, _row FROM _profile_frame"
+        if table in profile.distinct:
+            keys = ", ".join(f"c{i}" for i in range(max(len(canon), 1)))
+            body = f"SELECT * FROM ({body}) QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY _row) = 1"
+        con.sql(f"CREATE OR REPLACE TABLE {name} AS SELECT * EXCLUDE (_row) FROM ({body}) ORDER BY _row")
+        if table in profile.distinct:
+            kept = con.sql(f"SELECT count(*) FROM {name}").fetchall()[0][0]
+            if kept < len(frame):
+                notes.append(f"{len(frame) - kept} row(s) repeat an earlier row once mapped to {table}; "
+                             f"kept once (distinct), {kept} remain")
     finally:
         con.unregister("_profile_frame")
     return canon, notes
@@ -371,6 +501,9 @@ def _number_sql(v: str, profile: Profile, scale) -> str:
     A value that still does not convert is kept as written, so validation reports it.
     """
     cleaned = f"regexp_replace({v}, '[£$€¥\\s]|^[A-Z]{{3}} ?|%$', '', 'g')"
+    if profile.units:
+        units = "|".join(re.escape(u) for u in profile.units)
+        cleaned = f"regexp_replace({cleaned}, {_sql_text('([0-9.])(?:' + units + ')$')}, '\\1', 'i')"
     if profile.thousands:
         cleaned = f"replace({cleaned}, {_sql_text(profile.thousands)}, '')"
     if profile.decimal != ".":

@@ -165,8 +165,16 @@ def _publish(con, checks, as_of: dt.date, report: Report, sha256: dict[str, str]
             _replace_table(con, name, check, as_of)
         previous = con.sql("SELECT files FROM pub.loads WHERE as_of = ?", params=[as_of]).fetchall()
         files = json.loads(previous[0][0]) if previous else {}
+        # A table's warnings are its own; cross-file ones go to the first table read from the file they name.
+        own = {p for c in checks.values() for p in c.problems}
+        cross = [p for p in report.problems if p not in own and p.severity == "warning"]
+        attributed = set()
         for name, check in checks.items():
-            warnings = sum(p.severity == "warning" and p.file == str(check.source.path) for p in report.problems)
+            path = str(check.source.path)
+            warnings = sum(p.severity == "warning" for p in check.problems)
+            if path not in attributed:
+                warnings += sum(p.file == path for p in cross)
+                attributed.add(path)
             files[name] = {"file": str(check.source.path), "sha256": sha256[name],
                            "rows": check.rows, "warnings": warnings, "quality": round(100 * check.quality(), 1)}
         files = dict(sorted(files.items()))

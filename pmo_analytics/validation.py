@@ -428,32 +428,37 @@ def check_snapshot(con, checks: dict[str, TableCheck], as_of=None, existing=None
     problems = []
     limit = int(MAX_PROBLEMS_PER_CHECK.value())
 
-    def table(name):
-        if name in checks and checks[name].stg:
-            return checks[name].stg, []
+    def table(name, column):
+        """The staged table (or the database's rows for the month) holding `column`, with parameters."""
+        if name in checks:
+            check = checks[name]
+            return (check.stg, []) if check.stg and column in check.mapping else (None, [])
         if existing and as_of:
             return f"(SELECT * FROM {existing}.{name} WHERE as_of = ?)", [as_of]
         return None, []
 
-    projects, pparams = table("projects")
-    lines, lparams = table("budget_lines")
-    if projects and lines and ("projects" in checks or "budget_lines" in checks):
-        # Only bac of the file being loaded is located by row; the other side may come from the database.
+    projects, pparams = table("projects", "bac")
+    lines, lparams = table("budget_lines", "budget")
+    if projects and lines and "projects" in checks:
+        # Only where a project's budget is phased over several months: a single line is often one
+        # financial year of a longer project, not its whole budget.
         rows = con.sql(f"""
-            WITH totals AS (SELECT project_id, sum(budget) AS budget FROM {lines} GROUP BY project_id)
+            WITH totals AS (SELECT project_id, sum(budget) AS budget FROM {lines} GROUP BY project_id
+                            HAVING count(DISTINCT period) > 1)
             SELECT p.rowid + 1 AS row, p.project_id, p.bac, t.budget FROM {projects} p
             JOIN totals t USING (project_id)
             WHERE p.bac > 0 AND abs(p.bac - t.budget) > 0.01 * p.bac
-            ORDER BY row LIMIT {limit}""", params=pparams + lparams).fetchall() if "projects" in checks else []
-        file = str(checks["projects"].source.path) if "projects" in checks else ""
+            ORDER BY row LIMIT {limit}""", params=pparams + lparams).fetchall()
+        file = str(checks["projects"].source.path)
         problems += [Problem("warning", file, f"bac {bac:,.2f} of {pid} differs from its budget lines' total "
                              f"{budget:,.2f} ({100 * (budget - bac) / bac:+.1f}%)", row=row, column="bac")
                      for row, pid, bac, budget in rows]
     if as_of is not None:
         month = as_of.replace(day=1)
-        for name, cond in (("budget_lines", "consumed > 0"), ("progress", "percent_complete IS NOT NULL")):
-            if name not in checks or not checks[name].stg:
+        for name, column in (("budget_lines", "consumed"), ("progress", "percent_complete")):
+            if name not in checks or not checks[name].stg or column not in checks[name].mapping:
                 continue
+            cond = f"{column} > 0" if column == "consumed" else f"{column} IS NOT NULL"
             newest = con.sql(f"SELECT max(period) FROM {checks[name].stg} WHERE {cond}").fetchall()[0][0]
             file = str(checks[name].source.path)
             if newest is None:

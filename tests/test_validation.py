@@ -106,3 +106,13 @@ def test_check_reports_without_writing(run, tmp_path, db_file):
     code, out, _ = run("check", CANONICAL)
     assert code == 0
     assert "0 error(s)" in out
+
+
+def test_optional_columns_may_be_absent(run, loaded, tmp_path):
+    # Snapshot checks (staleness, bac against budget lines) skip what a file does not carry.
+    (tmp_path / "budget_lines.csv").write_text("project_id,period,category,budget\n"
+                                               "PRJ-001,2025-01-01,labour,20000\nPRJ-001,2025-02-01,labour,30000\n")
+    (tmp_path / "projects.csv").write_text("project_id,name,portfolio,status\nPRJ-001,Payroll,Digital,active\n")
+    code, _, err = run("load", tmp_path, "--as-of", "2025-02", "--db", loaded)
+    assert code == 0, err
+    assert "Traceback" not in err
