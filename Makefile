@@ -1,12 +1,12 @@
 # Two commands do everything on a fresh machine with Python 3.11+:
-#   make demo   set up, generate the sample portfolio, load 12 monthly snapshots, show them
-#   make test   set up, then run the whole test suite
+#   make demo   set up, generate the sample portfolio, load 12 monthly snapshots, serve the dashboards
+#   make test   set up (Debian's chromium included, for the browser tests), then run the whole suite
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install clean bench
+.PHONY: demo test install browser clean bench screenshots
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed") if sys.version_info < (3, 11) else None'
@@ -22,12 +22,26 @@ install: $(STAMP)
 
 demo: install
 	$(BIN)/pmo demo
+	$(BIN)/pmo serve
 
-test: install
+test: install browser
 	$(BIN)/python -m pytest
+
+# The browser tests drive Debian's chromium (Playwright's own browser download is not reachable here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "The browser tests need Debian's chromium: sudo apt-get install chromium"; exit 1; fi; }
 
 bench: install
 	$(BIN)/python benchmarks/bench_load.py
+	$(BIN)/python benchmarks/bench_metrics.py
+	$(BIN)/python benchmarks/bench_dashboards.py
+
+# The README's pictures: figures from the demo data, and the dashboards as the browser tests see them.
+screenshots: install browser
+	$(BIN)/python scripts/screenshots.py
+	PMO_SCREENSHOTS=docs $(BIN)/python -m pytest tests/test_dashboards_browser.py -q
 
 clean:
 	rm -rf $(VENV) data/sample data/*.duckdb data/*.lock reports .pytest_cache

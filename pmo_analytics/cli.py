@@ -13,7 +13,7 @@ from pathlib import Path
 from . import contract, profiles, snapshots
 from .exceptions import InputError, PMOError, ValidationFailed
 from .filters import month_end
-from .settings import DEMO_MONTHS, DEMO_PROJECTS, DEMO_SEED, SAMPLE_DIR, db_path
+from .settings import DEMO_MONTHS, DEMO_PROJECTS, DEMO_SEED, SAMPLE_DIR, SERVE_HOST, SERVE_PORT, db_path
 
 
 PROFILE_HELP = ("how to read exports not in the workbench's own format: a shipped profile name "
@@ -70,6 +70,12 @@ def cmd_snapshots(args) -> int:
     else:
         print(frame.drop(columns=["as_of"]).to_string(index=False))
     return 0
+
+
+def cmd_serve(args) -> int:
+    from .serve import serve
+
+    return serve(port=args.port, host=args.host, token=args.token, preheat=args.preheat, database=args.db)
 
 
 def cmd_profiles(args) -> int:
@@ -140,6 +146,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = with_db(sub.add_parser("snapshots", help="list loaded snapshots with row counts and quality"))
     p.set_defaults(func=cmd_snapshots)
+
+    p = with_db(sub.add_parser("serve", help="serve the directors' dashboards (Voila) on 127.0.0.1"))
+    p.add_argument("--port", type=int, default=None, help=f"port (default {SERVE_PORT.default}, or $PMO_PORT)")
+    p.add_argument("--host", default=None, help=f"address to listen on (default {SERVE_HOST.default})")
+    p.add_argument("--token", default=None, help="require this token in the URL (default: none, local only)")
+    p.add_argument("--preheat", action="store_true", help="keep kernels warm so dashboards open faster")
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("profiles", help="list the import profiles shipped with the workbench")
     p.set_defaults(func=cmd_profiles)

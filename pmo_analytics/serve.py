@@ -1,0 +1,48 @@
+"""Serving the directors' dashboards with Voila, read-only and on 127.0.0.1 unless told otherwise.
+
+Voila's settings live in voila.json at the project root (sources stripped, tracebacks hidden, no
+files served but notebooks, idle kernels culled); this module only finds the folder and runs Voila
+from the root so that file is read. Only notebooks/dashboards/ is served: anything under the served
+folder can be executed by URL.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from .exceptions import UsageError
+from .settings import SERVE_HOST, SERVE_PORT, db_path
+
+ROOT = Path(__file__).resolve().parents[1]
+DASHBOARDS = ROOT / "notebooks" / "dashboards"
+
+
+def command(port: int, host: str, token: str | None, preheat: bool) -> list[str]:
+    """The Voila command line for the dashboards folder."""
+    args = [sys.executable, "-m", "voila", str(DASHBOARDS), f"--port={port}", f"--Voila.ip={host}",
+            "--no-browser", "--show_tracebacks=False", "--strip_sources=True"]
+    args.append(f"--token={token}" if token else "--Voila.token=")
+    if preheat:
+        args += ["--preheat_kernel=True", "--pool_size=2"]
+    return args
+
+
+def serve(port: int | None = None, host: str | None = None, token: str | None = None,
+          preheat: bool = False, database=None) -> int:
+    """Runs Voila in the foreground until interrupted; prints the URL first."""
+    if not DASHBOARDS.is_dir():
+        raise UsageError(f"{DASHBOARDS}: no dashboards folder (is the package installed from a checkout?)")
+    database = db_path(database).resolve()
+    if not database.exists():
+        raise UsageError(f"{database}: no database yet; run `pmo demo` or `pmo load` first")
+    port = int(port or SERVE_PORT.value())
+    host = host or str(SERVE_HOST.value())
+    url = f"http://{host}:{port}/" + (f"?token={token}" if token else "")
+    print(f"serving the dashboards of {database} at {url}  (Ctrl+C stops)", flush=True)
+    env = {**os.environ, "PMO_DB": str(database)}
+    try:
+        return subprocess.call(command(port, host, token, preheat), cwd=ROOT, env=env)
+    except KeyboardInterrupt:
+        return 0

@@ -1,0 +1,209 @@
+"""The directors' dashboards in a real browser: `pmo serve` (Voila on 127.0.0.1) against a copy of the
+demo database, driven by Playwright with Debian's chromium.
+
+Screenshots go to $PMO_SCREENSHOTS (docs/ via `make screenshots`), else to the test's scratch folder.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+import pmo_analytics
+from pmo_analytics import snapshots
+from pmo_analytics.dashboards import money
+from pmo_analytics.metrics.portfolio import headline
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+DASHBOARDS = ["overview", "budget", "resources", "risks", "milestones"]
+SOURCE_MARKERS = ["from pmo_analytics", "import ", "Traceback", "Error:", "def "]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def live_db(demo_db, tmp_path_factory) -> Path:
+    target = tmp_path_factory.mktemp("live") / "pmo.duckdb"
+    shutil.copyfile(demo_db, target)
+    return target
+
+
+@pytest.fixture(scope="module")
+def server(live_db):
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "pmo_analytics", "serve", "--db", str(live_db), "--port",
+                             str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url + "/", timeout=2)
+            break
+        except (urllib.error.URLError, ConnectionError):
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("pmo serve did not start: " + (proc.stdout.read() if proc.stdout else ""))
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    assert CHROMIUM, "Debian's chromium is needed: `make test` installs it (apt-get install chromium)"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    yield page
+    page.close()
+
+
+def shots(tmp_path) -> Path:
+    folder = Path(os.environ.get("PMO_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def open_dashboard(page, server, name):
+    page.goto(f"{server}/voila/render/{name}.ipynb")
+    page.wait_for_selector("[data-key=snapshot]", timeout=90_000)
+    page.wait_for_selector(".jp-RenderedImage img", timeout=90_000)
+    page.wait_for_selector(".pmo-table", timeout=90_000)
+
+
+def tile(page, key) -> str:
+    return page.inner_text(f".pmo-tile[data-key={key}] .value")
+
+
+def expected(db, **filters) -> dict:
+    with pmo_analytics.connect(db) as con:
+        h = headline(con, **filters).iloc[0]
+    return {"budget": money(h["budget"], h["currency"]), "forecast": money(h["forecast"], h["currency"]),
+            "consumed": money(h["consumed"], h["currency"]), "exposure": money(h["risk_emv"], h["currency"])}
+
+
+def select(page, label, option_label):
+    """Chooses an option of the filter bar's dropdown `label` (ipywidgets renders a <select>)."""
+    page.locator(".widget-dropdown", has=page.locator(f"label:text-is('{label}')")).locator("select") \
+        .select_option(label=option_label)
+
+
+def wait_for_tiles(page, values: dict, timeout=30_000):
+    """Waits until every tile shows its expected text (the redraw is asynchronous)."""
+    page.wait_for_function("(want) => Object.entries(want).every(([k, v]) => {"
+                           " const e = document.querySelector(`.pmo-tile[data-key=${k}] .value`);"
+                           " return e && e.innerText === v; })", arg=values, timeout=timeout)
+
+
+@pytest.mark.parametrize("name", DASHBOARDS)
+def test_every_dashboard_renders_without_code_or_tracebacks(server, page, name, tmp_path):
+    open_dashboard(page, server, name)
+    text = page.inner_text("body")
+    assert "data quality 99.6/100" in text
+    assert "Snapshot 31 Oct 2026" in text
+    for marker in SOURCE_MARKERS:
+        assert marker not in text, f"{marker!r} shown on the {name} dashboard"
+    assert page.locator(".jp-InputArea, .jp-Cell-inputWrapper .jp-Editor").count() == 0
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(shots(tmp_path) / f"dashboard_{name}.png"), full_page=True)
+
+
+def test_overview_numbers_follow_portfolio_then_month(server, page, live_db):
+    open_dashboard(page, server, "overview")
+    want = expected(live_db)
+    assert {k: tile(page, k) for k in want} == want
+    select(page, "Portfolio", "Infrastructure")
+    infra = expected(live_db, portfolio="Infrastructure")
+    assert infra["budget"] != want["budget"]
+    wait_for_tiles(page, infra)
+    assert {k: tile(page, k) for k in infra} == infra
+    select(page, "Month", "Jun 2026")
+    june = expected(live_db, as_of="2026-06", portfolio="Infrastructure")
+    assert june != infra
+    wait_for_tiles(page, june)
+    assert {k: tile(page, k) for k in june} == june
+    page.wait_for_selector("[data-key=snapshot]:has-text('Snapshot 30 Jun 2026')", timeout=10_000)
+
+
+def test_hostile_value_sent_through_a_widget_changes_nothing(server, page, live_db):
+    open_dashboard(page, server, "overview")
+    before = {k: tile(page, k) for k in ("budget", "forecast", "exposure")}
+    # A value the dropdown never offered, injected into the page: the browser can only send an option
+    # index, and the kernel refuses one it did not offer.
+    page.evaluate("""() => {
+        const select = [...document.querySelectorAll('.widget-dropdown')]
+            .find(d => d.querySelector('label')?.innerText === 'Portfolio').querySelector('select');
+        const o = document.createElement('option');
+        o.value = o.text = "x' OR 1=1 --"; select.appendChild(o);
+        select.value = o.value; select.dispatchEvent(new Event('change', {bubbles: true}));
+    }""")
+    page.wait_for_timeout(2000)
+    assert {k: tile(page, k) for k in before} == before
+    assert "Traceback" not in page.inner_text("body")
+
+
+def test_only_dashboards_are_served(server, page):
+    def status(path):
+        try:
+            return urllib.request.urlopen(server + path, timeout=10).status
+        except urllib.error.HTTPError as exc:
+            return exc.code
+    assert status("/voila/render/overview.ipynb") == 200
+    for path in ("/voila/render/02_budget_variance.ipynb", "/voila/render/../02_budget_variance.ipynb",
+                 "/voila/render/..%2F02_budget_variance.ipynb", "/voila/files/../../pyproject.toml",
+                 "/voila/files/overview.ipynb"):
+        assert status(path) in (403, 404), path
+    page.goto(server + "/")
+    page.wait_for_selector("text=overview.ipynb", timeout=30_000)
+    listing = page.inner_text("body")
+    assert all(f"{name}.ipynb" in listing for name in DASHBOARDS)
+    assert "02_budget_variance" not in listing and "pyproject" not in listing
+
+
+def test_load_while_a_dashboard_is_open(server, page, live_db, tmp_path):
+    open_dashboard(page, server, "overview")
+    budget_before = tile(page, "budget")
+    exports = tmp_path / "exports"
+    from pmo_analytics.sample import write_sample
+
+    write_sample(exports, projects=60, months=13, seed=7, end="2026-11")
+    result = subprocess.run([sys.executable, "-m", "pmo_analytics", "load", str(exports), "--as-of", "2026-11",
+                             "--db", str(live_db)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    # The open page keeps working on what it has: a filter change still redraws.
+    select(page, "Portfolio", "Infrastructure")
+    wait_for_tiles(page, expected(live_db, as_of="2026-10", portfolio="Infrastructure"))
+    assert tile(page, "budget") != budget_before
+    page.reload()
+    page.wait_for_selector("[data-key=snapshot]", timeout=90_000)
+    page.wait_for_selector(".pmo-tile[data-key=budget]", timeout=90_000)
+    assert "Snapshot 30 Nov 2026" in page.inner_text("[data-key=snapshot]")
+    assert tile(page, "budget") == expected(live_db, as_of="2026-11")["budget"]
+    with pmo_analytics.connect(live_db) as con:
+        assert len(snapshots.list_snapshots(live_db)) == 13
+        con.sql("SELECT 1").fetchall()
