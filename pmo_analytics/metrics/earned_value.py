@@ -44,11 +44,12 @@ def _evm_frame(con, status_only: bool, as_of, portfolio, program, department, pr
     """Runs the EVM / Earned Schedule query: every period to as_of, or only the as_of month."""
     snapshot = filters.resolve_as_of(con, as_of)
     pcond, pparams = filters.project_where("p", portfolio, program, department, project_ids)
-    if status_only:
-        wcond, wparams = "period = status_month", []
+    if status_only:  # Earned Schedule is searched for the status month only; the rest feed cpi_3m's lag
+        wcond, wparams, needed = "period = status_month", [], "period = (SELECT status_month FROM s)"
         columns = ("project_id", *_PROJECT_COLUMNS, *_SERIES_COLUMNS[1:])
     else:
         wcond, wparams = filters.period_where("period", period_from, period_to)
+        needed = "TRUE"
         columns = _SERIES_COLUMNS
     select = ", ".join(f'"{c}"' for c in columns)
     q = f"""
@@ -114,22 +115,25 @@ def _evm_frame(con, status_only: bool, as_of, portfolio, program, department, pr
         ASOF LEFT JOIN prog pg ON pg.project_id = c.project_id AND c.period >= pg.period
         WHERE c.period <= (SELECT status_month FROM s)
     ),
-    es_c AS (  -- C: the last period (up to PD) whose cumulative PV <= EV; 0 when none
-        SELECT se.project_id, se.idx, coalesce(max(c.idx), 0) AS c
-        FROM series se
-        LEFT JOIN curve c ON c.project_id = se.project_id AND c.idx <= se.pd
-                         AND c.pv <= se.ev + 1e-9
-        GROUP BY se.project_id, se.idx
+    steps AS (  -- the PV curve up to PD as steps: each distinct cumulative PV with its last period
+        SELECT c.project_id, c.pv, max(c.idx) AS idx
+        FROM curve c JOIN planned pl ON pl.project_id = c.project_id AND c.idx <= pl.pd
+        GROUP BY c.project_id, c.pv
+    ),
+    es_c AS (  -- C: the last period (up to PD) whose cumulative PV <= EV; 0 when none (needed rows only)
+        SELECT se.project_id, se.idx, coalesce(st.idx, 0) AS c
+        FROM (SELECT * FROM series WHERE {needed}) se
+        ASOF LEFT JOIN steps st ON st.project_id = se.project_id AND se.ev + 1e-9 >= st.pv
     ),
     es AS (
         SELECT se.*,
-               CASE WHEN se.pd IS NULL OR se.ev IS NULL THEN NULL
+               CASE WHEN se.pd IS NULL OR se.ev IS NULL OR e.c IS NULL THEN NULL
                     WHEN se.ev >= se.bac OR e.c >= se.pd THEN se.pd  -- complete: ES is capped at PD
                     -- C < PD here, so PV(C) <= EV < PV(C+1) and 0 <= I < 1
                     ELSE e.c + (se.ev - coalesce(c0.pv, 0)) / NULLIF(c1.pv - coalesce(c0.pv, 0), 0)
                END AS es
         FROM series se
-        JOIN es_c e ON e.project_id = se.project_id AND e.idx = se.idx
+        LEFT JOIN es_c e ON e.project_id = se.project_id AND e.idx = se.idx
         LEFT JOIN curve c0 ON c0.project_id = se.project_id AND c0.idx = e.c
         LEFT JOIN curve c1 ON c1.project_id = se.project_id AND c1.idx = e.c + 1
     ),
