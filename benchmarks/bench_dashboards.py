@@ -50,7 +50,7 @@ def measure(browser, url: str, runs: int) -> tuple[list[float], list[float]]:
     for i in range(runs):
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         start = time.perf_counter()
-        page.goto(f"{url}/voila/render/overview.ipynb")
+        page.goto(f"{url}/voila/render/overview.ipynb", wait_until="commit", timeout=120_000)
         page.wait_for_selector(".pmo-tile[data-key=budget]", timeout=120_000)
         page.wait_for_selector(".jp-RenderedImage img", timeout=120_000)
         opened.append(time.perf_counter() - start)

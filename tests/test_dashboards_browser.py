@@ -90,7 +90,7 @@ def shots(tmp_path) -> Path:
 
 
 def open_dashboard(page, server, name):
-    page.goto(f"{server}/voila/render/{name}.ipynb")
+    page.goto(f"{server}/voila/render/{name}.ipynb", wait_until="commit", timeout=90_000)
     page.wait_for_selector("[data-key=snapshot]", timeout=90_000)
     page.wait_for_selector(".jp-RenderedImage img", timeout=90_000)
     page.wait_for_selector(".pmo-table", timeout=90_000)
@@ -199,7 +199,7 @@ def test_load_while_a_dashboard_is_open(server, page, live_db, tmp_path):
     select(page, "Portfolio", "Infrastructure")
     wait_for_tiles(page, expected(live_db, as_of="2026-10", portfolio="Infrastructure"))
     assert tile(page, "budget") != budget_before
-    page.reload()
+    page.reload(wait_until="commit", timeout=90_000)
     page.wait_for_selector("[data-key=snapshot]", timeout=90_000)
     page.wait_for_selector(".pmo-tile[data-key=budget]", timeout=90_000)
     assert "Snapshot 30 Nov 2026" in page.inner_text("[data-key=snapshot]")
