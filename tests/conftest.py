@@ -46,3 +46,10 @@ def demo_db(tmp_path_factory) -> Path:
     for as_of, month in write_sample(folder / "sample", projects=60, months=12, seed=7, history=True):
         snapshots.load([month], as_of, database=database)
     return database
+
+
+def insert(con, table: str, columns: list[str], rows) -> None:
+    """Inserts hand-written rows into a table of a test database, values bound as parameters."""
+    marks = ", ".join("?" for _ in columns)
+    for row in rows:
+        con.sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", params=list(row))

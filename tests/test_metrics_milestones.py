@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from conftest import insert as _insert
 
 from pmo_analytics import contract, db
 from pmo_analytics.exceptions import UsageError
@@ -36,12 +37,6 @@ FEBRUARY = [
     ("P1", "M2", "Build", "2024-02-01", "2024-02-08", None),
     ("P1", "M3", "Test", "2024-06-10", "2024-06-15", None),
 ]
-
-
-def _insert(con, table, columns, rows):
-    marks = ", ".join("?" for _ in columns)
-    for row in rows:
-        con.sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", params=list(row))
 
 
 @pytest.fixture

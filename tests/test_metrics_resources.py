@@ -5,6 +5,7 @@ import datetime as dt
 
 import pandas as pd
 import pytest
+from conftest import insert as _insert
 
 from pmo_analytics import contract, db
 from pmo_analytics.exceptions import UsageError
@@ -12,12 +13,6 @@ from pmo_analytics.metrics import resources as m
 
 MAR, FEB = "2024-03-31", "2024-02-29"
 HOSTILE = "x' OR 1=1 --"
-
-
-def _insert(con, table, columns, rows):
-    marks = ", ".join("?" for _ in columns)
-    for row in rows:
-        con.sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", params=list(row))
 
 
 @pytest.fixture

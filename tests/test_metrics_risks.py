@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from conftest import insert as _insert
 
 from pmo_analytics import contract, db
 from pmo_analytics.exceptions import UsageError
@@ -42,12 +43,6 @@ FEBRUARY = [r for r in MARCH if r[0] in ("K2", "K3", "K4", "K7", "K9")] + [
     ("K5", "P1", 0.9, 5, 200_000, "open", "Ann", "2023-12-01", "2024-02-01", None, "z"),
     ("K8", "P1", 0.5, 2, 10_000, "open", "Ann", "2024-02-10", None, None, "u"),
 ]
-
-
-def _insert(con, table, columns, rows):
-    marks = ", ".join("?" for _ in columns)
-    for row in rows:
-        con.sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", params=list(row))
 
 
 @pytest.fixture

@@ -24,6 +24,21 @@ _GROUP_COLUMNS = {
 }
 
 
+def _alloc_cte(pcond: str, wcond: str) -> str:
+    """The snapshot's allocations by Monday, flagged when their project passes the project filters
+    (parameters: the filters', then as_of, then the period's)."""
+    return f"""alloc AS (
+        SELECT a.resource_id, a.project_id,
+               date_trunc('week', a.week)::DATE AS week,
+               coalesce(a.planned_hours, 0) AS planned,
+               a.actual_hours AS actual,
+               coalesce(({pcond}), FALSE) AS on_filtered
+        FROM allocations a
+        LEFT JOIN projects p ON p.as_of = a.as_of AND p.project_id = a.project_id
+        WHERE a.as_of = ? AND {wcond}
+    )"""
+
+
 def resource_load(con, by: str = "resource", grain: str = "week", as_of=None, portfolio=None,
                   program=None, department=None, project_ids=None, period_from=None,
                   period_to=None) -> pd.DataFrame:
@@ -68,16 +83,7 @@ def resource_load(con, by: str = "resource", grain: str = "week", as_of=None, po
     headcount = "" if by == "resource" else "count(DISTINCT resource_id) AS resources,"
 
     q = f"""
-    WITH alloc AS (
-        SELECT a.resource_id, a.project_id,
-               date_trunc('week', a.week)::DATE AS week,
-               coalesce(a.planned_hours, 0) AS planned,
-               a.actual_hours AS actual,
-               coalesce(({pcond}), FALSE) AS on_filtered
-        FROM allocations a
-        LEFT JOIN projects p ON p.as_of = a.as_of AND p.project_id = a.project_id
-        WHERE a.as_of = ? AND {wcond}
-    ),
+    WITH {_alloc_cte(pcond, wcond)},
     scope AS ({scope}),
     bounds AS (SELECT {calendar_bounds} FROM alloc),
     mondays AS (
@@ -133,16 +139,7 @@ def over_allocations(con, as_of=None, portfolio=None, program=None, department=N
     pcond, pparams = filters.project_where("p", portfolio, program, department, project_ids)
     wcond, wparams = filters.period_where("a.week", period_from, period_to)
     q = f"""
-    WITH alloc AS (
-        SELECT a.resource_id, a.project_id,
-               date_trunc('week', a.week)::DATE AS week,
-               coalesce(a.planned_hours, 0) AS planned,
-               a.actual_hours AS actual,
-               coalesce(({pcond}), FALSE) AS on_filtered
-        FROM allocations a
-        LEFT JOIN projects p ON p.as_of = a.as_of AND p.project_id = a.project_id
-        WHERE a.as_of = ? AND {wcond}
-    ),
+    WITH {_alloc_cte(pcond, wcond)},
     scope AS (
         SELECT DISTINCT resource_id FROM alloc WHERE on_filtered AND (planned > 0 OR coalesce(actual, 0) > 0)
     ),
