@@ -11,7 +11,10 @@ Prints medians against the targets (overview < 3 s, filter redraw < 300 ms).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -32,7 +35,7 @@ def start(db: Path, preheat: bool):
     port = free_port()
     args = [sys.executable, "-m", "pmo_analytics", "serve", "--db", str(db), "--port", str(port)]
     proc = subprocess.Popen(args + (["--preheat"] if preheat else []), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+                            stderr=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     for _ in range(200):
         try:
@@ -86,9 +89,12 @@ def main() -> None:
                 proc, url = start(db, preheat)
                 try:
                     opened, redraws = measure(browser, url, args.runs)
-                finally:
-                    proc.terminate()
+                finally:  # the server and its (preheated) kernels share a process group
+                    os.killpg(proc.pid, signal.SIGTERM)
                     proc.wait(timeout=30)
+                    time.sleep(1)
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(proc.pid, signal.SIGKILL)
                 label = "preheated kernels" if preheat else "default settings"
                 print(f"{label:<18} overview drawn: median {statistics.median(opened):.2f} s "
                       f"(runs {', '.join(f'{t:.2f}' for t in opened)}; target < 3 s)")

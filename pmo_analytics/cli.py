@@ -72,6 +72,51 @@ def cmd_snapshots(args) -> int:
     return 0
 
 
+def _report_done(result) -> None:
+    print(f"report for {result.month:%Y-%m}: {result.folder / 'index.html'} ({len(result.notebooks)} notebooks"
+          f"{', ' + str(len(result.skipped)) + ' skipped' if result.skipped else ''}) in {result.seconds:.0f} s")
+
+
+def cmd_month(args) -> int:
+    from .reports import run_month
+
+    try:
+        result = run_month(args.month, args.exports, database=args.db, out_dir=args.out, progress=_err,
+                           profile=args.profile)
+    except ValidationFailed as exc:
+        for p in exc.problems:
+            _err(str(p))
+        _err(f"the exports have errors: nothing was loaded and no report was written; "
+             f"{db_path(args.db)} and {args.out}/ are unchanged")
+        return 1
+    _report_done(result)
+    return 0
+
+
+def cmd_report(args) -> int:
+    from .reports import build_report
+
+    _report_done(build_report(args.month, database=args.db, out_dir=args.out, progress=_err))
+    return 0
+
+
+def cmd_export(args) -> int:
+    from .history import export_parquet
+
+    rows = export_parquet(args.db, args.parquet, months=args.months, progress=_err)
+    print(f"wrote {sum(rows.values()):,} rows of {len(rows)} tables to {args.parquet} (hive layout: "
+          "TABLE/as_of=YYYY-MM-DD/*.parquet)")
+    return 0
+
+
+def cmd_import(args) -> int:
+    from .history import import_parquet
+
+    months = import_parquet(args.parquet, args.db, progress=_err)
+    print(f"imported {len(months)} snapshot(s) from {args.parquet} into {db_path(args.db)}")
+    return 0
+
+
 def cmd_serve(args) -> int:
     from .serve import serve
 
@@ -146,6 +191,27 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = with_db(sub.add_parser("snapshots", help="list loaded snapshots with row counts and quality"))
     p.set_defaults(func=cmd_snapshots)
+
+    p = with_db(sub.add_parser("month", help="the monthly cycle: check, load and report a month's exports"))
+    p.add_argument("month", type=_month, help="snapshot month, YYYY-MM")
+    p.add_argument("exports", metavar="EXPORTS_DIR", help="folder (or file) of the month's exports")
+    p.add_argument("--out", default="reports", help="where reports/YYYY-MM/ is written (default: reports)")
+    p.add_argument("--profile", help=PROFILE_HELP)
+    p.set_defaults(func=cmd_month)
+
+    p = with_db(sub.add_parser("report", help="re-run the report notebooks of a loaded month as HTML"))
+    p.add_argument("--month", required=True, type=_month, help="snapshot month, YYYY-MM")
+    p.add_argument("--out", default="reports", help="where reports/YYYY-MM/ is written (default: reports)")
+    p.set_defaults(func=cmd_report)
+
+    p = with_db(sub.add_parser("export", help="write every snapshot as Parquet (hive layout by table and as_of)"))
+    p.add_argument("--parquet", required=True, metavar="DIR", help="folder to write")
+    p.add_argument("--months", nargs="*", metavar="YYYY-MM", help="only these months (default: all)")
+    p.set_defaults(func=cmd_export)
+
+    p = with_db(sub.add_parser("import", help="read snapshots back from a Parquet history folder"))
+    p.add_argument("--parquet", required=True, metavar="DIR", help="folder written by pmo export")
+    p.set_defaults(func=cmd_import)
 
     p = with_db(sub.add_parser("serve", help="serve the directors' dashboards (Voila) on 127.0.0.1"))
     p.add_argument("--port", type=int, default=None, help=f"port (default {SERVE_PORT.default}, or $PMO_PORT)")

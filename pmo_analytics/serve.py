@@ -8,7 +8,6 @@ folder can be executed by URL.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -31,7 +30,7 @@ def command(port: int, host: str, token: str | None, preheat: bool) -> list[str]
 
 def serve(port: int | None = None, host: str | None = None, token: str | None = None,
           preheat: bool = False, database=None) -> int:
-    """Runs Voila in the foreground until interrupted; prints the URL first."""
+    """Replaces this process with Voila serving the dashboards; prints the URL first."""
     if not DASHBOARDS.is_dir():
         raise UsageError(f"{DASHBOARDS}: no dashboards folder (is the package installed from a checkout?)")
     database = db_path(database).resolve()
@@ -42,7 +41,8 @@ def serve(port: int | None = None, host: str | None = None, token: str | None = 
     url = f"http://{host}:{port}/" + (f"?token={token}" if token else "")
     print(f"serving the dashboards of {database} at {url}  (Ctrl+C stops)", flush=True)
     env = {**os.environ, "PMO_DB": str(database)}
-    try:
-        return subprocess.call(command(port, host, token, preheat), cwd=ROOT, env=env)
-    except KeyboardInterrupt:
-        return 0
+    # Voila takes over this process, so a stop signal (Ctrl+C, a service manager) reaches it and it
+    # shuts its kernels down; a child process would be orphaned with its kernels instead.
+    os.chdir(ROOT)
+    args = command(port, host, token, preheat)
+    os.execve(args[0], args, env)

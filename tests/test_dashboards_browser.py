@@ -5,8 +5,10 @@ Screenshots go to $PMO_SCREENSHOTS (docs/ via `make screenshots`), else to the t
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -46,7 +48,8 @@ def live_db(demo_db, tmp_path_factory) -> Path:
 def server(live_db):
     port = _free_port()
     proc = subprocess.Popen([sys.executable, "-m", "pmo_analytics", "serve", "--db", str(live_db), "--port",
-                             str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                             str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -59,8 +62,21 @@ def server(live_db):
         proc.kill()
         pytest.fail("pmo serve did not start: " + (proc.stdout.read() if proc.stdout else ""))
     yield url
-    proc.terminate()
-    proc.wait(timeout=20)
+    stop(proc)
+
+
+def stop(proc) -> None:
+    """Stops the server and every kernel it started (they share its process group)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+    time.sleep(1)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)  # kernels still shutting down
 
 
 @pytest.fixture(scope="module")
