@@ -1,0 +1,33 @@
+"""Dashboard building blocks without a browser: tile text and escaping."""
+import pandas as pd
+
+from pmo_analytics.dashboards import kpi_tiles, money, tile
+
+
+def test_money_reads_like_a_tile():
+    assert money(87_497_689.52, "GBP") == "£87.5m"
+    assert money(2_389_405, "USD") == "$2.4m"
+    assert money(-12_400, "EUR") == "-€12k"
+    assert money(900, "CHF") == "900 CHF"
+    assert money(None, "GBP") == "–"
+
+
+def test_tiles_escape_text():
+    html = tile("x", "<script>alert(1)</script>", "=HYPERLINK(\"a\")")
+    assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+def test_kpi_tiles_show_value_rag_target_and_trend():
+    table = pd.DataFrame([
+        {"kpi": "within_budget_share", "label": "Projects within ±5% of budget", "unit": "%", "value": 52.63,
+         "target": 80.0, "rag": "red", "trend": "down", "improving": False},
+        {"kpi": "data_quality_score", "label": "Data quality score", "unit": "score", "value": 99.6,
+         "target": 95.0, "rag": "green", "trend": "flat", "improving": False},
+        {"kpi": "forecast_accuracy", "label": "Forecast accuracy", "unit": "%", "value": float("nan"),
+         "target": 90.0, "rag": None, "trend": None, "improving": None},
+    ])
+    html = kpi_tiles(table)
+    assert "<div class='pmo-tile red' data-key='within_budget_share'>" in html
+    assert "52.6%" in html and "target 80% ▼ worse" in html
+    assert "99.6" in html and "▶ no change" in html
+    assert "n/a" in html and "target 90%</div>" in html
