@@ -89,6 +89,8 @@ def cmd_month(args) -> int:
         _err(f"the exports have errors: nothing was loaded and no report was written; "
              f"{db_path(args.db)} and {args.out}/ are unchanged")
         return 1
+    for p in result.load.warnings:
+        _err(str(p))
     _report_done(result)
     return 0
 

@@ -19,6 +19,10 @@ traceback) is kept in `reports/.failed-YYYY-MM/` for the analyst.
 Reports are deterministic: re-running a month over the same data gives byte-identical HTML apart
 from the `<time>` elements of index.html (when it was generated and loaded); `strip_volatile`
 removes those. The executed notebooks differ only in papermill's timing metadata.
+
+Each notebook runs in its own process (`python -c _CHILD`: papermill, kernel `python3`, working
+directory notebooks/, parameters `month` and `db`, PMO_DB set), `jobs` at a time (default one per
+CPU). `progress` receives one line per step: "[3/9] running 04_risks ...".
 """
 from __future__ import annotations
 
@@ -100,13 +104,6 @@ class MonthReport:
 def strip_volatile(text: str) -> str:
     """The report HTML without what changes between identical runs (the <time> elements)."""
     return _VOLATILE.sub("<time></time>", text)
-
-
-def text_progress(write: Callable[[str], object] = print) -> Callable[[str], None]:
-    """A progress callback that prints each step as one line ("[3/9] running 04_risks ...")."""
-    def _progress(message: str) -> None:
-        write(message)
-    return _progress
 
 
 # ---------------------------------------------------------------------------------------------

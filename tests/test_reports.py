@@ -100,7 +100,7 @@ def cycle(tmp_path_factory):
     for month in MONTHS:
         start = time.perf_counter()
         results[month] = reports.run_month(month, folders[month], database=database, out_dir=out,
-                                           progress=lambda m: (lines.append(m), print(f"{time.perf_counter():10.1f} {m}", flush=True)))
+                                           progress=lines.append)
         seconds[month] = time.perf_counter() - start
     print(f"\nrun_month times: {', '.join(f'{m} {s:.1f} s' for m, s in seconds.items())}")
     return SimpleNamespace(base=base, folders=folders, database=database, out=out, changed=changed,
