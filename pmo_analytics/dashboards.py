@@ -35,7 +35,7 @@ def money(value, currency: str | None) -> str:
     """£1.2m, £350k, £900: how money reads on a tile (one currency; a mix shows its codes)."""
     if value is None or pd.isna(value):
         return "–"
-    symbol = {"GBP": "£", "USD": "$", "EUR": "€"}.get(currency or "", "")
+    symbol = figures.CURRENCY_SYMBOLS.get(currency or "", "")
     suffix = "" if symbol or not currency else f" {currency}"
     sign, v = ("-" if value < 0 else ""), abs(float(value))
     text = f"{v / 1e9:.2f}bn" if v >= 1e9 else f"{v / 1e6:.1f}m" if v >= 1e6 else \
@@ -108,8 +108,8 @@ class HeadlineView(View):
     worst = 10
 
     def load(self, con, f):
-        return {"headline": headline(con, **f), "budget": metrics.budget_variance(con, **f),
-                "evm": metrics.evm(con, **f)}
+        budget = metrics.budget_variance(con, **f)
+        return {"headline": headline(con, **f, budget=budget), "budget": budget, "evm": metrics.evm(con, **f)}
 
     def make_table(self, frames, f):
         budget = frames["budget"]

@@ -53,7 +53,7 @@ _STYLE = {
     "axes.grid": True, "grid.color": "#dee2e6", "grid.linewidth": 0.8, "axes.axisbelow": True,
     "figure.facecolor": "white", "axes.facecolor": "white",
 }
-_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$", "JPY": "¥"}
+CURRENCY_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$", "JPY": "¥"}
 
 
 # ------------------------------------------------------------------------------ shared helpers
@@ -105,7 +105,7 @@ def money_label(what: str, currency: str | None) -> str:
 
 def money_axis(axis, currency: str | None = None) -> None:
     """Ticks like £1.2m / £350k on a matplotlib axis (ax.xaxis or ax.yaxis)."""
-    symbol = _SYMBOLS.get(currency or "", "")
+    symbol = CURRENCY_SYMBOLS.get(currency or "", "")
     axis.set_major_formatter(FuncFormatter(lambda v, _pos: short_money(v, symbol)))
 
 
@@ -242,7 +242,7 @@ def evm_s_curve(df: pd.DataFrame, currency: str | None = None,
     if projects == 1 and "bac" in df.columns and df["bac"].notna().any():
         bac = float(df["bac"].dropna().iloc[-1])
         ax.axhline(bac, color=COLORS["total"], lw=1, ls=":")
-        ax.text(per["period"].iloc[-1], bac, f"BAC {short_money(bac, _SYMBOLS.get(cur or '', ''))}",
+        ax.text(per["period"].iloc[-1], bac, f"BAC {short_money(bac, CURRENCY_SYMBOLS.get(cur or '', ''))}",
                 ha="right", va="bottom", fontsize=8.5, color=COLORS["total"])
     _date_axis(ax.xaxis)
     money_axis(ax.yaxis, cur)
@@ -580,7 +580,7 @@ def drift_chart(df: pd.DataFrame, measure: str | None = None, top: int = 12, cur
         rows.append((f"{len(rest)} other projects", float(rest["change"].sum())))
     net = float(data["change"].sum())
     cur = currency_of(df, currency) if unit == "money" else None
-    symbol = _SYMBOLS.get(cur or "", "")
+    symbol = CURRENCY_SYMBOLS.get(cur or "", "")
     fig, ax = _figure(title, f"{what}: {len(data)} project{'s' if len(data) != 1 else ''} changed; "
                       "positive = worse", size=(10, 1.9 + 0.38 * (len(rows) + 1)))
     starts = np.concatenate([[0.0], np.cumsum([c for _, c in rows])[:-1]]) if rows else np.array([])

@@ -22,7 +22,6 @@ folder stay. A failed import leaves the database byte-for-byte as it was.
 """
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
 import re
@@ -153,7 +152,7 @@ def import_parquet(in_dir, database=None, progress: Progress = None) -> list[dt.
     target.parent.mkdir(parents=True, exist_ok=True)
     con = db.memory()
     try:
-        with _publishing(con, target):
+        with snapshots.publishing(con, target):
             in_months = ", ".join(f"DATE '{m.isoformat()}'" for m in months)
             con.sql("BEGIN TRANSACTION")
             try:
@@ -202,31 +201,3 @@ def _insert(con, table: str, paths: list[Path], in_months: str) -> None:
                       "HAVING count(*) > 1 LIMIT 1").fetchall()
         if dup:
             raise InputError(f"{paths[0].parent.parent}: two records for {dup[0][0]:%Y-%m}")
-
-
-@contextlib.contextmanager
-def _publishing(con, target: Path):
-    """Attaches a copy of `target` (or a new file) as `pub` with the current schema; on success
-    checkpoints it and swaps it in with os.replace; on failure the live file is untouched.
-
-    The same sequence as snapshots.load; it belongs in snapshots.py as a shared helper (snapshots
-    does not expose one yet), and reuses its lock, schema and fsync helpers meanwhile.
-    """
-    with snapshots._exclusive(target):
-        tmp = target.with_name(f"{target.name}.loading-{os.getpid()}")
-        try:
-            if target.exists():
-                shutil.copyfile(target, tmp)
-            con.sql(f"ATTACH '{snapshots._sql_path(tmp)}' AS pub")
-            try:
-                snapshots._ensure_schema(con)
-                yield
-                con.sql("CHECKPOINT pub")
-            finally:
-                con.sql("DETACH pub")
-            snapshots._fsync(tmp)
-            os.replace(tmp, target)
-            snapshots._fsync(target.parent)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.remove(tmp)

@@ -114,31 +114,43 @@ def load(paths, as_of, database=None, progress: Progress = None, profile: str | 
         report = Report(as_of, checks, [p for c in checks.values() for p in c.problems], target)
         if report.errors:
             raise ValidationFailed(report.problems)
-        with _exclusive(target):
-            tmp = target.with_name(f"{target.name}.loading-{os.getpid()}")
-            try:
-                if target.exists():
-                    shutil.copyfile(target, tmp)
-                con.sql(f"ATTACH '{_sql_path(tmp)}' AS pub")
-                _ensure_schema(con)
-                report.problems += validation.check_references(con, checks, existing="pub", as_of=as_of)
-                report.problems += validation.check_snapshot(con, checks, as_of, existing="pub")
-                if report.errors:
-                    raise ValidationFailed(report.problems)
-                _publish(con, checks, as_of, report, {t: f.result() for t, f in sums.items()})
-                con.sql("DETACH pub")
-                _fsync(tmp)
-                os.replace(tmp, target)
-                _fsync(target.parent)
-            finally:
-                with contextlib.suppress(FileNotFoundError):
-                    os.remove(tmp)
+        with publishing(con, target):
+            report.problems += validation.check_references(con, checks, existing="pub", as_of=as_of)
+            report.problems += validation.check_snapshot(con, checks, as_of, existing="pub")
+            if report.errors:
+                raise ValidationFailed(report.problems)
+            _publish(con, checks, as_of, report, {t: f.result() for t, f in sums.items()})
         if progress:
             progress(f"published snapshot {as_of:%Y-%m} to {target} (quality {report.quality_score}/100)")
         return report
     finally:
         pool.shutdown(cancel_futures=True)
         con.close()
+
+
+@contextlib.contextmanager
+def publishing(con, target: Path):
+    """Attaches a copy of `target` (or a new file) as `pub` with the current schema; when the block
+    succeeds, checkpoints it and swaps it in with os.replace. On any failure, or a kill, the live file
+    is untouched. One publisher at a time per file (snapshots and history imports alike)."""
+    with _exclusive(target):
+        tmp = target.with_name(f"{target.name}.loading-{os.getpid()}")
+        try:
+            if target.exists():
+                shutil.copyfile(target, tmp)
+            con.sql(f"ATTACH '{_sql_path(tmp)}' AS pub")
+            try:
+                _ensure_schema(con)
+                yield
+                con.sql("CHECKPOINT pub")
+            finally:
+                con.sql("DETACH pub")
+            _fsync(tmp)
+            os.replace(tmp, target)
+            _fsync(target.parent)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(tmp)
 
 
 def _sql_path(path: Path) -> str:
@@ -192,7 +204,6 @@ def _publish(con, checks, as_of: dt.date, report: Report, sha256: dict[str, str]
     except BaseException:
         con.sql("ROLLBACK")
         raise
-    con.sql("CHECKPOINT pub")
 
 
 def _replace_table(con, name: str, check: validation.TableCheck, as_of: dt.date) -> None:

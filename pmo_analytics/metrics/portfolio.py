@@ -20,13 +20,17 @@ COLUMNS = ["as_of", "currency", "projects", "active_projects", "budget", "foreca
 
 
 def headline(con, as_of=None, portfolio=None, program=None, department=None, project_ids=None,
-             period_from=None, period_to=None) -> pd.DataFrame:
+             period_from=None, period_to=None, budget: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row: money totals, projects over budget and by RAG, risk exposure, overload, slipping
-    milestones and the snapshot's data-quality score, for the filtered projects."""
+    milestones and the snapshot's data-quality score, for the filtered projects.
+
+    `budget`: the budget_variance frame for the same filters, when the caller has it already.
+    """
     snapshot = filters.resolve_as_of(con, as_of)
     f = dict(as_of=snapshot, portfolio=portfolio, program=program, department=department,
              project_ids=project_ids)
-    budget = budget_variance(con, **f, period_from=period_from, period_to=period_to)
+    if budget is None:
+        budget = budget_variance(con, **f, period_from=period_from, period_to=period_to)
     if snapshot is None or budget.empty:
         return pd.DataFrame(columns=COLUMNS)
     risks = risk_register(con, **f)
