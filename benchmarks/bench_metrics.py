@@ -15,8 +15,8 @@ again from scratch.
 Timing: each function runs `--repeat` times on a fresh read-only `pmo_analytics.connect(path)` (opened
 once, outside the timing) and the median is reported. The pandas baseline is what an analyst would write
 without the workbench: read each table the computation needs with one `SELECT * FROM t` for that
-snapshot (all snapshots for the trend functions) into pandas over the same connection, then compute the
-result with pandas only. The read is INCLUDED in the pandas time, because it is part of that workflow.
+snapshot (all snapshots for the trend functions) into pandas over the same connection, fetched through
+Arrow as the metrics fetch their results, then compute the result with pandas only. The read is INCLUDED in the pandas time, because it is part of that workflow.
 The pandas versions are compact (main columns only) but honest: each is checked against the DuckDB
 result on a key number (a total, a count, a median) and a mismatch is printed.
 """
@@ -36,7 +36,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pmo_analytics import connect, filters, snapshots
+from pmo_analytics import connect, db, filters, snapshots
 from pmo_analytics import metrics as M
 from pmo_analytics.metrics import changes as drift_mod
 from pmo_analytics.metrics import improvement as kpis_mod
@@ -104,11 +104,12 @@ ACTIVE = ("open", "mitigating")
 
 
 def read(con, table: str, *snaps, columns: str = "*") -> pd.DataFrame:
-    """One `SELECT * FROM table` into pandas: for the given snapshots, or all of them."""
+    """One `SELECT * FROM table` into pandas (for the given snapshots, or all of them), fetched through
+    Arrow like the metrics (`db.frame`), so both sides pay the same, fastest, conversion."""
     if not snaps:
-        return con.sql(f"SELECT {columns} FROM {table}").df()
+        return db.frame(con, f"SELECT {columns} FROM {table}")
     marks = ", ".join("?" for _ in snaps)
-    return con.sql(f"SELECT {columns} FROM {table} WHERE as_of IN ({marks})", params=list(snaps)).df()
+    return db.frame(con, f"SELECT {columns} FROM {table} WHERE as_of IN ({marks})", list(snaps))
 
 
 def _month_start(snap) -> pd.Timestamp:

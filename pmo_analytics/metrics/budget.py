@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from .. import filters
+from .. import db, filters
 
 BY = ("project", "program", "portfolio", "department")
 
@@ -106,7 +106,7 @@ def budget_variance(con, by: str = "project", as_of=None, portfolio=None, progra
     FROM grouped
     ORDER BY {by if by != "project" else "project_id"} NULLS LAST
     """
-    return con.sql(q, params=[snapshot, snapshot, *pparams, *bparams]).df()
+    return db.frame(con, q, [snapshot, snapshot, *pparams, *bparams])
 
 
 def budget_by_category(con, by: str = "project", as_of=None, portfolio=None, program=None,
@@ -148,7 +148,7 @@ def budget_by_category(con, by: str = "project", as_of=None, portfolio=None, pro
     FROM grouped
     ORDER BY {key} NULLS LAST, category
     """
-    return con.sql(q, params=[snapshot, *pparams, *bparams]).df()
+    return db.frame(con, q, [snapshot, *pparams, *bparams])
 
 
 def budget_curve(con, as_of=None, portfolio=None, program=None, department=None, project_ids=None,
@@ -194,4 +194,4 @@ def budget_curve(con, as_of=None, portfolio=None, program=None, department=None,
     )
     SELECT * FROM running WHERE {wcond} ORDER BY {key} period
     """
-    return con.sql(q, params=[snapshot, *pparams, snapshot, *wparams]).df()
+    return db.frame(con, q, [snapshot, *pparams, snapshot, *wparams])

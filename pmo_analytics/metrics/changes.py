@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import filters
+from .. import db, filters
 from ..exceptions import UsageError
 from .improvement import evm_status_ctes
 from .milestones import STATE
@@ -181,7 +181,7 @@ def drift(con, as_of=None, previous=None, portfolio=None, program=None, departme
     """
     params = [after, before, *pparams, before, after, before, after, before, after, before, after,
               before, after, before, after, before, after, after, before, top, top]
-    return con.sql(q, params=params).df()
+    return db.frame(con, q, params)
 
 
 def new_risks(con, as_of=None, previous=None, portfolio=None, program=None, department=None,
@@ -207,7 +207,7 @@ def new_risks(con, as_of=None, previous=None, portfolio=None, program=None, depa
       AND r.risk_id NOT IN (SELECT risk_id FROM risks WHERE as_of = ?)
     ORDER BY emv DESC NULLS LAST, score DESC NULLS LAST, r.risk_id
     """
-    return con.sql(q, params=[after, *pparams, *rparams, before]).df()
+    return db.frame(con, q, [after, *pparams, *rparams, before])
 
 
 def closed_risks(con, as_of=None, previous=None, portfolio=None, program=None, department=None,
@@ -235,7 +235,7 @@ def closed_risks(con, as_of=None, previous=None, portfolio=None, program=None, d
       AND (q.risk_id IS NULL OR q.status IN ('closed', 'occurred'))
     ORDER BY emv_before DESC NULLS LAST, r.risk_id
     """
-    return con.sql(q, params=[after, before, *pparams, *rparams]).df()
+    return db.frame(con, q, [after, before, *pparams, *rparams])
 
 
 def slipped_milestones(con, as_of=None, previous=None, portfolio=None, program=None, department=None,
@@ -275,4 +275,4 @@ def slipped_milestones(con, as_of=None, previous=None, portfolio=None, program=N
     WHERE forecast_after > forecast_before
     ORDER BY slip_days DESC, project_id, milestone_id
     """
-    return con.sql(q, params=[before, after, *pparams, *dparams]).df()
+    return db.frame(con, q, [before, after, *pparams, *dparams])

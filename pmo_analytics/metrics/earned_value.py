@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import filters
+from .. import db, filters
 
 # eac_unrealistic flags a CPI-based EAC when the TCPI needed to finish on BAC differs from the CPI
 # achieved so far by more than this.
@@ -175,7 +175,7 @@ def _evm_frame(con, status_only: bool, as_of, portfolio, program, department, pr
     SELECT {select} FROM final WHERE {wcond} ORDER BY project_id, period
     """
     params = [snapshot, snapshot, tcpi_margin, *pparams, *wparams]
-    return con.sql(q, params=params).df()
+    return db.frame(con, q, params)
 
 
 def evm_series(con, as_of=None, portfolio=None, program=None, department=None, project_ids=None,

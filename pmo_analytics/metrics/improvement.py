@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import filters
+from .. import db, filters
 from ..exceptions import UsageError
 from .milestones import STATE
 from .risks import ACTIVE
@@ -382,7 +382,7 @@ def kpis(con, as_of=None, portfolio=None, program=None, department=None, project
     params += [keys, list(range(len(keys))), [d.label for d in defs], [d.unit for d in defs],
                [d.target for d in defs], [d.amber for d in defs], [d.higher_is_better for d in defs],
                *sparams]
-    df = con.sql(q, params=params).df()
+    df = db.frame(con, q, params)
     df["improving"] = df["improving"].astype("boolean")
     return df
 
@@ -411,4 +411,4 @@ def kpi_distribution(con, measure: str = "cpi", as_of=None, portfolio=None, prog
     FROM evm WHERE {measure} IS NOT NULL
     ORDER BY value DESC, project_id
     """
-    return con.sql(q, params=[snapshot, *pparams, snapshot, snapshot, measure]).df()
+    return db.frame(con, q, [snapshot, *pparams, snapshot, snapshot, measure])

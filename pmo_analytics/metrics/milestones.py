@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import filters
+from .. import db, filters
 
 SUMMARY_BY = ("project", "program", "portfolio", "department")
 STATES = ("achieved_on_time", "achieved_late", "missed", "likely_to_miss", "on_track")
@@ -52,7 +52,7 @@ def milestone_slippage(con, as_of=None, portfolio=None, program=None, department
     WHERE m.as_of = ? AND {pcond} AND {dcond}
     ORDER BY m.project_id, m.baseline_date NULLS LAST, m.milestone_id
     """
-    return con.sql(q, params=[snapshot] + pparams + dparams).df()
+    return db.frame(con, q, [snapshot] + pparams + dparams)
 
 
 def milestone_summary(con, by: str = "project", as_of=None, portfolio=None, program=None,
@@ -95,7 +95,7 @@ def milestone_summary(con, by: str = "project", as_of=None, portfolio=None, prog
     GROUP BY {group}
     ORDER BY {order}
     """
-    return con.sql(q, params=[snapshot] + dparams + [snapshot] + pparams).df()
+    return db.frame(con, q, [snapshot] + dparams + [snapshot] + pparams)
 
 
 def milestone_trend(con, as_of=None, portfolio=None, program=None, department=None,
@@ -126,4 +126,4 @@ def milestone_trend(con, as_of=None, portfolio=None, program=None, department=No
     WHERE {pcond} AND {scond}
     ORDER BY t.project_id, t.milestone_id, t.as_of
     """
-    return con.sql(q, params=pparams + sparams).df()
+    return db.frame(con, q, pparams + sparams)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import filters
+from .. import db, filters
 
 LOAD_BY = ("resource", "team", "role")
 GRAINS = ("week", "month")
@@ -123,7 +123,7 @@ def resource_load(con, by: str = "resource", grain: str = "week", as_of=None, po
     ORDER BY {keys}, {grain}
     """
     params = pparams + [snapshot] + wparams + scope_params + cparams + [snapshot]
-    return con.sql(q, params=params).df()
+    return db.frame(con, q, params)
 
 
 def over_allocations(con, as_of=None, portfolio=None, program=None, department=None,
@@ -189,4 +189,4 @@ def over_allocations(con, as_of=None, portfolio=None, program=None, department=N
     ORDER BY u.total_over_hours DESC, u.resource_id, u.start_week
     """
     params = pparams + [snapshot] + wparams + [snapshot, snapshot]
-    return con.sql(q, params=params).df()
+    return db.frame(con, q, params)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import filters
+from .. import db, filters
 from ..exceptions import UsageError
 
 EXPOSURE_BY = ("project", "program", "portfolio", "department")
@@ -66,7 +66,7 @@ def risk_register(con, as_of=None, portfolio=None, program=None, department=None
     WHERE r.as_of = ? AND {pcond} AND {rcond}
     ORDER BY active DESC, emv DESC NULLS LAST, score DESC NULLS LAST, r.risk_id
     """
-    return con.sql(q, params=[snapshot] + pparams + rparams).df()
+    return db.frame(con, q, [snapshot] + pparams + rparams)
 
 
 def risk_exposure(con, by: str = "project", as_of=None, portfolio=None, program=None,
@@ -97,7 +97,7 @@ def risk_exposure(con, by: str = "project", as_of=None, portfolio=None, program=
     GROUP BY {group}
     ORDER BY total_emv DESC, total_score DESC, {order}
     """
-    return con.sql(q, params=rparams + [snapshot] + pparams).df()
+    return db.frame(con, q, rparams + [snapshot] + pparams)
 
 
 def risk_matrix(con, as_of=None, portfolio=None, program=None, department=None, project_ids=None,
@@ -132,7 +132,7 @@ def risk_matrix(con, as_of=None, portfolio=None, program=None, department=None, 
     ORDER BY g.probability_band DESC, g.impact
     """
     params = [snapshot] + pparams + rparams + [snapshot] + pparams
-    return con.sql(q, params=params).df()
+    return db.frame(con, q, params)
 
 
 def top_risks(con, n: int = 10, as_of=None, portfolio=None, program=None, department=None,
@@ -153,7 +153,7 @@ def top_risks(con, n: int = 10, as_of=None, portfolio=None, program=None, depart
     ORDER BY emv DESC NULLS LAST, score DESC NULLS LAST, r.risk_id
     LIMIT ?
     """
-    return con.sql(q, params=[snapshot] + pparams + rparams + [n]).df()
+    return db.frame(con, q, [snapshot] + pparams + rparams + [n])
 
 
 def risk_ageing(con, as_of=None, portfolio=None, program=None, department=None, project_ids=None,
@@ -197,7 +197,7 @@ def risk_ageing(con, as_of=None, portfolio=None, program=None, department=None, 
     ORDER BY b.band_order
     """
     params = [snapshot] + pparams + rparams + [snapshot] + pparams
-    return con.sql(q, params=params).df()
+    return db.frame(con, q, params)
 
 
 def exposure_trend(con, by: str = "portfolio", as_of=None, portfolio=None, program=None,
@@ -245,4 +245,4 @@ def exposure_trend(con, by: str = "portfolio", as_of=None, portfolio=None, progr
     GROUP BY r.as_of, {group}
     ORDER BY r.as_of, {order}
     """
-    return con.sql(q, params=pparams + sparams).df()
+    return db.frame(con, q, pparams + sparams)
