@@ -297,3 +297,29 @@ def test_missing_bac_and_empty_database():
     empty = build([], [], [], [])
     assert evm(empty).empty and list(evm(empty).columns) == list(evm(con).columns)
     assert evm_series(empty).empty and list(evm_series(empty).columns) == list(evm_series(con).columns)
+
+
+def test_progress_reported_before_period_1_carries_into_it():
+    # P5: budget 100 in March and April (BAC 200, period 1 = March); 10% reported in February.
+    #   March and April both carry 10% -> EV = 20; ES: EV 20 < PV(1) = 100 -> C = 0, I = 0.20.
+    #   Without a report (P6, same budget): EV = 0 -> ES = 0.00, SPI(t) = 0.
+    s4 = dt.date(2024, 4, 30)
+    c = build([(s4, "P5", "Early report", "Alpha", "Prog A", "IT", "active", 200.0, "EUR"),
+               (s4, "P6", "No report", "Alpha", "Prog A", "IT", "active", 200.0, "EUR")],
+              [(s4, pid, month(m), "labour", 100, 100, 0, 0) for pid in ("P5", "P6") for m in (3, 4)],
+              [(s4, "P5", month(2), 10)], [s4])
+    s = evm_series(c)
+    assert list(s.project_id) == ["P5", "P5", "P6", "P6"]
+    assert list(s.percent_complete) == [10, 10, 0, 0] and list(s.ev) == [20, 20, 0, 0]
+    assert [round(v, 2) for v in s.es] == [0.20, 0.20, 0.00, 0.00]
+    status = evm(c).set_index("project_id")
+    assert status.loc["P5", "ev"] == 20 and round(status.loc["P5", "es"], 2) == 0.20
+    assert status.loc["P6", "es"] == 0 and status.loc["P6", "spi_t"] == 0
+
+
+def test_divisors_within_rounding_noise_of_zero_give_missing():
+    # AC - AC(t-3) or EAC - AC that is zero up to float noise must not divide into 0 or a huge ratio.
+    con = db.memory()
+    got = con.sql(f"SELECT 1 / {evm_mod.nonzero('x')} FROM (VALUES (2.3e-10), (0.0), (-1e-7), (2.0)) t(x)"
+                  ).fetchall()
+    assert [r[0] for r in got] == [None, None, None, 0.5]

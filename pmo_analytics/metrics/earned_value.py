@@ -18,7 +18,8 @@ does); ES = C + (EV - PV(C)) / (PV(C+1) - PV(C)) with C the last period whose PV
 ES = PD once EV >= BAC; AT = the status period index; sv_t = ES - AT; spi_t = ES / AT;
 ieac_t = PD / spi_t (forecast duration in periods); forecast_finish = the month end of period
 ceil(ieac_t) (month precision, like planned_finish = the month end of period PD).
-Every division by zero gives a missing value, never inf.
+Every division by zero gives a missing value, never inf (a money divisor within a millionth of zero,
+such as the difference of two equal sums, counts as zero).
 """
 from __future__ import annotations
 
@@ -39,113 +40,94 @@ _SERIES_COLUMNS = (
 _PROJECT_COLUMNS = ("name", "portfolio", "program", "department", "currency")
 
 
-def _evm_frame(con, status_only: bool, as_of, portfolio, program, department, project_ids,
-               period_from, period_to, tcpi_margin) -> pd.DataFrame:
-    """Runs the EVM / Earned Schedule query: every period to as_of, or only the as_of month."""
-    snapshot = filters.resolve_as_of(con, as_of)
-    pcond, pparams = filters.project_where("p", portfolio, program, department, project_ids)
-    if status_only:  # Earned Schedule is searched for the status month only; the rest feed cpi_3m's lag
-        wcond, wparams, needed = "period = status_month", [], "period = (SELECT status_month FROM s)"
-        columns = ("project_id", *_PROJECT_COLUMNS, *_SERIES_COLUMNS[1:])
-    else:
-        wcond, wparams = filters.period_where("period", period_from, period_to)
-        needed = "TRUE"
-        columns = _SERIES_COLUMNS
-    select = ", ".join(f'"{c}"' for c in columns)
-    q = f"""
-    WITH s AS (
+def _base_ctes(pcond: str) -> str:
+    """CTEs shared by both queries (parameters: as_of, as_of, margin, then the project filters').
+
+    `points` holds a project's months that have budget lines, with cumulative PV and AC; the months
+    in between carry the PV and AC of the point before them, so the PV curve needs no row per month.
+    `steps` are the points (up to PD) where PV grows: the first step whose PV exceeds EV is period C + 1
+    of Earned Schedule, and the PV before it is PV(C).
+    """
+    return f"""
+    s AS (
         SELECT CAST(? AS DATE) AS as_of,
                CAST(date_trunc('month', CAST(? AS DATE)) AS DATE) AS status_month,
                CAST(? AS DOUBLE) AS margin
     ),
     p AS (
-        SELECT p.project_id, {", ".join("p." + c for c in _PROJECT_COLUMNS)}, p.bac
+        SELECT CAST(row_number() OVER (ORDER BY p.project_id) AS INTEGER) AS k,  -- joins and sorts faster than the text id
+               p.project_id, {", ".join("p." + c for c in _PROJECT_COLUMNS)}, p.bac
         FROM projects p, s WHERE p.as_of = s.as_of AND {pcond}
     ),
     lines AS (  -- all categories of a project's month together
-        SELECT b.project_id, CAST(date_trunc('month', b.period) AS DATE) AS period,
+        SELECT pj.k, CAST(date_trunc('month', b.period) AS DATE) AS period,
                sum(coalesce(b.budget, 0)) AS budget, sum(coalesce(b.consumed, 0)) AS consumed
-        FROM budget_lines b, s
-        WHERE b.as_of = s.as_of AND b.project_id IN (SELECT project_id FROM p)
+        FROM budget_lines b JOIN p pj ON pj.project_id = b.project_id, s
+        WHERE b.as_of = s.as_of
         GROUP BY ALL
     ),
-    bounds AS (
-        SELECT project_id, min(period) AS first_period, max(period) AS last_period FROM lines
-        GROUP BY project_id
+    cumulative AS (
+        SELECT *, sum(budget) OVER w AS pv, sum(consumed) OVER w AS ac,
+               lead(period) OVER w AS next_period
+        FROM lines
+        WINDOW w AS (PARTITION BY k ORDER BY period)
     ),
-    spine AS (  -- every month from period 1 to the later of the last line and the status month
-        SELECT project_id, first_period, CAST(i + 1 AS INTEGER) AS idx,
-               CAST(first_period + to_months(CAST(i AS INTEGER)) AS DATE) AS period
-        FROM (
-            SELECT bo.project_id, bo.first_period,
-                   unnest(range(0, datediff('month', bo.first_period,
-                                            greatest(bo.last_period, s.status_month)) + 1)) AS i
-            FROM bounds bo, s
-        )
-    ),
-    curve AS (  -- cumulative PV and AC over the whole timeline (the PV curve is needed beyond as_of)
-        SELECT sp.project_id, sp.first_period, sp.idx, sp.period, pj.bac,
-               coalesce(l.budget, 0) AS budget,
-               sum(coalesce(l.budget, 0)) OVER w AS pv,
-               sum(coalesce(l.consumed, 0)) OVER w AS ac
-        FROM spine sp
-        JOIN p pj ON pj.project_id = sp.project_id
-        LEFT JOIN lines l ON l.project_id = sp.project_id AND l.period = sp.period
-        WINDOW w AS (PARTITION BY sp.project_id ORDER BY sp.idx
-                     ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+    points AS (
+        SELECT c.*, c.pv - c.budget AS pv_before, pj.bac, f.first_period,
+               CAST(datediff('month', f.first_period, c.period) + 1 AS INTEGER) AS idx
+        FROM cumulative c
+        JOIN p pj ON pj.k = c.k
+        JOIN (SELECT k, min(period) AS first_period FROM lines GROUP BY k) f ON f.k = c.k
     ),
     planned AS (  -- PD: the period where PV reaches BAC, else the last period with budget
-        SELECT project_id,
+        SELECT k, any_value(first_period) AS first_period,
                coalesce(min(idx) FILTER (WHERE budget > 0 AND pv >= bac - 0.005),
                         max(idx) FILTER (WHERE budget > 0)) AS pd
-        FROM curve GROUP BY project_id
+        FROM points GROUP BY k
+    ),
+    steps AS (
+        SELECT pt.k, pt.idx, pt.pv, pt.pv_before
+        FROM points pt JOIN planned pl ON pl.k = pt.k
+        WHERE pt.budget > 0 AND pt.idx <= pl.pd
     ),
     prog AS (
-        SELECT pr.project_id, CAST(date_trunc('month', pr.period) AS DATE) AS period,
-               pr.percent_complete
-        FROM progress pr, s
-        WHERE pr.as_of = s.as_of AND pr.project_id IN (SELECT project_id FROM p)
-    ),
-    series AS (  -- the periods up to the status month, with the last known progress carried forward
-        SELECT c.project_id, c.first_period, c.idx, c.period, c.bac, c.pv, c.ac, pl.pd,
-               coalesce(pg.percent_complete, 0) AS percent_complete,
-               coalesce(pg.percent_complete, 0) * c.bac / 100 AS ev
-        FROM curve c
-        JOIN planned pl ON pl.project_id = c.project_id
-        ASOF LEFT JOIN prog pg ON pg.project_id = c.project_id AND c.period >= pg.period
-        WHERE c.period <= (SELECT status_month FROM s)
-    ),
-    steps AS (  -- the PV curve up to PD as steps: each distinct cumulative PV with its last period
-        SELECT c.project_id, c.pv, max(c.idx) AS idx
-        FROM curve c JOIN planned pl ON pl.project_id = c.project_id AND c.idx <= pl.pd
-        GROUP BY c.project_id, c.pv
-    ),
-    es_c AS (  -- C: the last period (up to PD) whose cumulative PV <= EV; 0 when none (needed rows only)
-        SELECT se.project_id, se.idx, coalesce(st.idx, 0) AS c
-        FROM (SELECT * FROM series WHERE {needed}) se
-        ASOF LEFT JOIN steps st ON st.project_id = se.project_id AND se.ev + 1e-9 >= st.pv
-    ),
-    es AS (
-        SELECT se.*,
-               CASE WHEN se.pd IS NULL OR se.ev IS NULL OR e.c IS NULL THEN NULL
-                    WHEN se.ev >= se.bac OR e.c >= se.pd THEN se.pd  -- complete: ES is capped at PD
-                    -- C < PD here, so PV(C) <= EV < PV(C+1) and 0 <= I < 1
-                    ELSE e.c + (se.ev - coalesce(c0.pv, 0)) / NULLIF(c1.pv - coalesce(c0.pv, 0), 0)
+        SELECT pj.k, CAST(date_trunc('month', pr.period) AS DATE) AS period, pr.percent_complete
+        FROM progress pr JOIN p pj ON pj.project_id = pr.project_id, s
+        WHERE pr.as_of = s.as_of
+    )"""
+
+
+def nonzero(money: str) -> str:
+    """`money` as a divisor: missing when it is zero up to rounding noise (a millionth of a unit), so
+    a difference of two equal sums divides to a missing value, not to 0 or a huge ratio."""
+    return f"(CASE WHEN abs({money}) > 1e-6 THEN {money} END)"
+
+
+def _earned_schedule(relation: str) -> str:
+    """SELECT adding `es` to the rows of `relation` (k, bac, pd, ev): the step whose PV first exceeds
+    EV is period C + 1."""
+    return f"""
+        SELECT b.*,
+               CASE WHEN b.pd IS NULL OR b.ev IS NULL THEN NULL
+                    WHEN b.ev >= b.bac OR n.idx IS NULL THEN b.pd  -- complete: ES is capped at PD
+                    -- n is period C + 1 <= PD, so PV(C) <= EV < PV(C+1) and 0 <= I < 1
+                    ELSE n.idx - 1 + (b.ev - n.pv_before) / NULLIF(n.pv - n.pv_before, 0)
                END AS es
-        FROM series se
-        LEFT JOIN es_c e ON e.project_id = se.project_id AND e.idx = se.idx
-        LEFT JOIN curve c0 ON c0.project_id = se.project_id AND c0.idx = e.c
-        LEFT JOIN curve c1 ON c1.project_id = se.project_id AND c1.idx = e.c + 1
-    ),
+        FROM {relation} b
+        ASOF LEFT JOIN steps n ON n.k = b.k AND b.ev + 1e-9 < n.pv"""
+
+
+# Every index, from a relation `base` with k, first_period, idx, period, bac, pv, ac,
+# percent_complete, ev, es, pd, ev_3 and ac_3 (EV and AC three periods earlier, 0 before period 1).
+_INDICES = f"""
     idx AS (
         SELECT *,
                ev - ac AS cv, ev - pv AS sv,
                ev / NULLIF(ac, 0) AS cpi, ev / NULLIF(pv, 0) AS spi,
-               (ev - lag(ev, 3, 0) OVER w) / NULLIF(ac - lag(ac, 3, 0) OVER w, 0) AS cpi_3m,
+               (ev - ev_3) / {nonzero("ac - ac_3")} AS cpi_3m,
                idx AS "at",
                es - idx AS sv_t, es / NULLIF(idx, 0) AS spi_t
-        FROM es
-        WINDOW w AS (PARTITION BY project_id ORDER BY idx)
+        FROM base
     ),
     fc AS (
         SELECT *,
@@ -153,26 +135,128 @@ def _evm_frame(con, status_only: bool, as_of, portfolio, program, department, pr
                bac / NULLIF(cpi, 0) AS eac_cpi,
                ac + (bac - ev) AS eac_remaining_at_budget,
                ac + (bac - ev) / NULLIF(cpi * spi, 0) AS eac_cpi_spi,
-               (bac - ev) / NULLIF(bac - ac, 0) AS tcpi,
+               (bac - ev) / {nonzero("bac - ac")} AS tcpi,
                pd / NULLIF(spi_t, 0) AS ieac_t
         FROM idx
     ),
     final AS (
-        SELECT fc.*, {", ".join("pj." + c for c in _PROJECT_COLUMNS)}, s.status_month,
-               eac - ac AS etc, bac - eac AS vac,
-               (bac - ev) / NULLIF(eac - ac, 0) AS tcpi_eac,
-               CASE WHEN ev >= bac THEN FALSE           -- complete: nothing left to forecast
-                    WHEN bac - ac <= 0 THEN TRUE        -- BAC spent, work left: no CPI can make it
+        SELECT fc.*, pj.project_id, {{project_columns}}, s.status_month,
+               eac - ac AS etc, fc.bac - eac AS vac,
+               (fc.bac - ev) / {nonzero("eac - ac")} AS tcpi_eac,
+               CASE WHEN ev >= fc.bac THEN FALSE        -- complete: nothing left to forecast
+                    WHEN fc.bac - ac <= 0 THEN TRUE     -- BAC spent, work left: no CPI can make it
                     WHEN cpi IS NULL OR tcpi IS NULL THEN FALSE  -- no cost yet: no evidence
                     ELSE abs(tcpi - cpi) > s.margin
                END AS eac_unrealistic,
                last_day(first_period + to_months(CAST(pd - 1 AS INTEGER))) AS planned_finish,
                last_day(first_period + to_months(CAST(ceil(ieac_t) - 1 AS INTEGER))) AS forecast_finish
         FROM fc
-        JOIN (SELECT project_id AS pid, {", ".join(_PROJECT_COLUMNS)} FROM p) pj ON pj.pid = fc.project_id,
+        JOIN p pj ON pj.k = fc.k,
              s
-    )
-    SELECT {select} FROM final WHERE {wcond} ORDER BY project_id, period
+    )"""
+
+# The status month only: sums and last values up to it, and up to three months before for cpi_3m.
+_STATUS_BASE = f"""
+    status AS (
+        SELECT pl.k, pl.first_period, pl.pd, pj.bac, s.status_month AS period,
+               CAST(datediff('month', pl.first_period, s.status_month) + 1 AS INTEGER) AS idx,
+               coalesce(l.pv, 0) AS pv, coalesce(l.ac, 0) AS ac,
+               CASE WHEN idx > 3 THEN coalesce(l.ac_3, 0) ELSE 0 END AS ac_3,
+               coalesce(g.percent_complete, 0) AS percent_complete,
+               coalesce(g.percent_complete, 0) * pj.bac / 100 AS ev,
+               CASE WHEN idx > 3 THEN coalesce(g.percent_complete_3, 0) * pj.bac / 100 ELSE 0 END
+                   AS ev_3
+        FROM planned pl
+        JOIN p pj ON pj.k = pl.k
+        CROSS JOIN s
+        LEFT JOIN (
+            SELECT l.k, sum(l.budget) AS pv, sum(l.consumed) AS ac,
+                   sum(l.consumed) FILTER (WHERE l.period <= s.status_month - INTERVAL 3 MONTH) AS ac_3
+            FROM lines l, s WHERE l.period <= s.status_month GROUP BY l.k
+        ) l ON l.k = pl.k
+        LEFT JOIN (
+            SELECT g.k, arg_max(g.percent_complete, g.period) AS percent_complete,
+                   arg_max(g.percent_complete, g.period)
+                       FILTER (WHERE g.period <= s.status_month - INTERVAL 3 MONTH) AS percent_complete_3
+            FROM prog g, s WHERE g.period <= s.status_month GROUP BY g.k
+        ) g ON g.k = pl.k
+        WHERE pl.first_period <= s.status_month
+    ),
+    base AS ({_earned_schedule("status")}
+    )"""
+
+# Every month from period 1 to the status month. Budget months and progress reports are spread over
+# the months up to the next one, so PV, AC, progress and Earned Schedule are carried forward without
+# a join per month; ES is searched once per report, not once per month.
+_UNTIL = ("datediff('month', r.period, least(coalesce(r.next_period, s.status_month + INTERVAL 1 MONTH),"
+          " s.status_month + INTERVAL 1 MONTH))")
+_SERIES_BASE = f"""
+    spine AS (
+        SELECT k, first_period, pd, bac, pv, ac,
+               CAST(period + to_months(CAST(i AS INTEGER)) AS DATE) AS period
+        FROM (
+            SELECT r.*, pl.pd, unnest(range(0, {_UNTIL})) AS i
+            FROM points r JOIN planned pl ON pl.k = r.k, s
+            WHERE r.period <= s.status_month
+        )
+    ),
+    reported AS (
+        SELECT g.k, g.period, g.percent_complete, g.percent_complete * pj.bac / 100 AS ev, pj.bac,
+               pl.pd, lead(g.period) OVER (PARTITION BY g.k ORDER BY g.period) AS next_period
+        FROM prog g JOIN p pj ON pj.k = g.k JOIN planned pl ON pl.k = g.k
+    ),
+    reported_es AS ({_earned_schedule("reported")}
+    ),
+    carried AS (
+        SELECT k, percent_complete, ev, es, CAST(period + to_months(CAST(i AS INTEGER)) AS DATE) AS period
+        FROM (SELECT r.*, unnest(range(0, {_UNTIL})) AS i FROM reported_es r, s
+              WHERE r.period <= s.status_month)
+    ),
+    unreported AS (  -- EV = 0: Earned Schedule is the start of the first step (no ASOF join needed)
+        SELECT pl.k, 0 * pj.bac / 100 AS ev,
+               CASE WHEN pl.pd IS NULL OR pj.bac IS NULL THEN NULL
+                    WHEN 0 >= pj.bac OR n.idx IS NULL THEN pl.pd
+                    ELSE n.idx - 1 + (0 - n.pv_before) / NULLIF(n.pv - n.pv_before, 0)
+               END AS es
+        FROM planned pl
+        JOIN p pj ON pj.k = pl.k
+        LEFT JOIN (SELECT k, min(idx) AS idx, arg_min(pv, idx) AS pv, arg_min(pv_before, idx) AS pv_before
+                   FROM steps WHERE 1e-9 < pv GROUP BY k) n ON n.k = pl.k
+    ),
+    months AS (  -- before the first report, progress is 0
+        SELECT sp.*, CAST(datediff('month', sp.first_period, sp.period) + 1 AS INTEGER) AS idx,
+               coalesce(c.percent_complete, 0) AS percent_complete,
+               CASE WHEN c.k IS NULL THEN u.ev ELSE c.ev END AS ev,
+               CASE WHEN c.k IS NULL THEN u.es ELSE c.es END AS es
+        FROM spine sp
+        LEFT JOIN carried c ON c.k = sp.k AND c.period = sp.period
+        LEFT JOIN unreported u ON u.k = sp.k
+    ),
+    base AS (
+        SELECT m.*, coalesce(t.ev, 0) AS ev_3, coalesce(t.ac, 0) AS ac_3
+        FROM months m
+        LEFT JOIN months t ON t.k = m.k AND t.idx = m.idx - 3
+    )"""
+
+
+def _evm_frame(con, status_only: bool, as_of, portfolio, program, department, project_ids,
+               period_from, period_to, tcpi_margin) -> pd.DataFrame:
+    """Runs the EVM / Earned Schedule query: every period to as_of, or only the as_of month."""
+    snapshot = filters.resolve_as_of(con, as_of)
+    pcond, pparams = filters.project_where("p", portfolio, program, department, project_ids)
+    if status_only:
+        base, wcond, wparams = _STATUS_BASE, "TRUE", []
+        columns = ("project_id", *_PROJECT_COLUMNS, *_SERIES_COLUMNS[1:])
+    else:
+        wcond, wparams = filters.period_where("period", period_from, period_to)
+        base, columns = _SERIES_BASE, _SERIES_COLUMNS
+    indices = _INDICES.format(project_columns=", ".join("pj." + c for c in _PROJECT_COLUMNS))
+    select = ", ".join(f'"{c}"' for c in columns)
+    q = f"""
+    WITH {_base_ctes(pcond)},
+    {base},
+    {indices}
+    SELECT {select} FROM final WHERE {wcond} ORDER BY k, period
     """
     params = [snapshot, snapshot, tcpi_margin, *pparams, *wparams]
     return db.frame(con, q, params)
