@@ -1,4 +1,5 @@
-"""The `pmo` command: sample, demo, check, load, snapshots, contract.
+"""The `pmo` command: sample, demo, check, load, snapshots, month, report, export, import, refresh,
+serve, profiles, contract.
 
 Exit codes: 0 ok, 1 invalid input (nothing written), 2 usage error. Errors are one-line messages on
 stderr, never tracebacks.
@@ -119,6 +120,12 @@ def cmd_import(args) -> int:
     return 0
 
 
+def cmd_refresh(args) -> int:
+    count = snapshots.refresh_summaries(args.db)
+    print(f"recomputed the summaries of {count} snapshot(s) in {db_path(args.db)}")
+    return 0
+
+
 def cmd_serve(args) -> int:
     from .serve import serve
 
@@ -214,6 +221,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = with_db(sub.add_parser("import", help="read snapshots back from a Parquet history folder"))
     p.add_argument("--parquet", required=True, metavar="DIR", help="folder written by pmo export")
     p.set_defaults(func=cmd_import)
+
+    p = with_db(sub.add_parser("refresh", help="recompute the per-snapshot summaries the metrics read "
+                                               "(once, for a database written by an older version)"))
+    p.set_defaults(func=cmd_refresh)
 
     p = with_db(sub.add_parser("serve", help="serve the directors' dashboards (Voila) on 127.0.0.1"))
     p.add_argument("--port", type=int, default=None, help=f"port (default {SERVE_PORT.default}, or $PMO_PORT)")

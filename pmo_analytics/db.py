@@ -11,7 +11,8 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from .exceptions import DatabaseMissing
+from . import summaries
+from .exceptions import DatabaseMissing, DatabaseOutdated
 from .settings import db_path
 
 # No extension may be fetched at run time: there is no internet where the workbench runs.
@@ -48,7 +49,14 @@ def frame(con, sql: str, params=None) -> pd.DataFrame:
     decimals as float64, integers and booleans with missing values
     as the nullable Int64 / Int32 / boolean.
     """
-    table = con.sql(sql, params=params or None).to_arrow_table()
+    try:
+        table = con.sql(sql, params=params or None).to_arrow_table()
+    except duckdb.CatalogException as exc:
+        missing = [t for t in summaries.TABLES if t in str(exc)]
+        if missing:
+            raise DatabaseOutdated(f"the database has no {missing[0]} summary yet (it was written by an "
+                                   "older version); run `pmo refresh` once") from None
+        raise
     df = table.to_pandas(date_as_object=False)
     for field, column in zip(table.schema, table.columns):
         if pa.types.is_date(field.type):

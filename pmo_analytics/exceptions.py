@@ -18,6 +18,10 @@ class DatabaseMissing(PMOError):
     """The database file does not exist yet."""
 
 
+class DatabaseOutdated(PMOError):
+    """The database was written by an older version and lacks tables this one reads."""
+
+
 class InputError(PMOError):
     """An input file cannot be read at all (missing, empty, binary, wrong format)."""
 

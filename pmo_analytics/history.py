@@ -32,7 +32,7 @@ from pathlib import Path
 
 import duckdb
 
-from . import contract, db, filters, snapshots
+from . import contract, db, filters, snapshots, summaries
 from .exceptions import InputError, UsageError
 from .settings import db_path
 
@@ -163,6 +163,7 @@ def import_parquet(in_dir, database=None, progress: Progress = None) -> list[dt.
                         _insert(con, table, paths, in_months)
                     if progress:
                         progress(f"[{i}/{len(TABLES)}] {table}: {len(paths)} file(s)")
+                summaries.refresh(con, "pub", months)
                 con.sql("COMMIT")
             except BaseException:
                 con.sql("ROLLBACK")

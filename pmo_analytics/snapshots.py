@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import contract, db, ingest, validation
-from .exceptions import ValidationFailed
+from . import contract, db, ingest, summaries, validation
+from .exceptions import DatabaseMissing, ValidationFailed
 from .filters import month_end
 from .settings import db_path
 
@@ -128,6 +128,23 @@ def load(paths, as_of, database=None, progress: Progress = None, profile: str | 
         con.close()
 
 
+def refresh_summaries(database=None) -> int:
+    """Recomputes every snapshot's summaries (summaries.py) and publishes the result; returns how many
+    snapshots there are. Needed once for a database written before a summary existed."""
+    target = db_path(database)
+    if not target.exists():
+        raise DatabaseMissing(f"{target}: no database yet; load a snapshot first (pmo load or pmo demo)")
+    con = db.memory()
+    try:
+        with publishing(con, target):
+            con.sql("BEGIN TRANSACTION")
+            summaries.refresh(con, "pub")
+            con.sql("COMMIT")
+            return con.sql("SELECT count(*) FROM pub.loads").fetchall()[0][0]
+    finally:
+        con.close()
+
+
 @contextlib.contextmanager
 def publishing(con, target: Path):
     """Attaches a copy of `target` (or a new file) as `pub` with the current schema; when the block
@@ -141,6 +158,8 @@ def publishing(con, target: Path):
             con.sql(f"ATTACH '{_sql_path(tmp)}' AS pub")
             try:
                 _ensure_schema(con)
+                if not summaries.present(con, "pub"):  # written before the summaries existed
+                    summaries.refresh(con, "pub")
                 yield
                 con.sql("CHECKPOINT pub")
             finally:
@@ -170,7 +189,8 @@ def _ensure_schema(con) -> None:
 
 
 def _publish(con, checks, as_of: dt.date, report: Report, sha256: dict[str, str]) -> None:
-    """Replaces the month's rows of each loaded table and its `loads` record, in one transaction."""
+    """Replaces the month's rows of each loaded table, its `loads` record and its summaries, in one
+    transaction."""
     con.sql("BEGIN TRANSACTION")
     try:
         for name, check in checks.items():
@@ -200,6 +220,7 @@ def _publish(con, checks, as_of: dt.date, report: Report, sha256: dict[str, str]
                     VALUES (?, now()::TIMESTAMP, ?, {', '.join('?' for _ in counts)}, ?, ?, ?)""",
                 params=[as_of, json.dumps(files), *counts.values(),
                         sum(f["warnings"] for f in files.values()), score, checksum])
+        summaries.refresh(con, "pub", [as_of])
         con.sql("COMMIT")
     except BaseException:
         con.sql("ROLLBACK")

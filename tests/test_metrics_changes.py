@@ -25,7 +25,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from pmo_analytics import contract, db
+from pmo_analytics import contract, db, summaries
 from pmo_analytics.exceptions import UsageError
 from pmo_analytics.metrics import changes as m
 
@@ -94,6 +94,7 @@ def con():
         c.executemany("INSERT INTO milestones (as_of, project_id, milestone_id, name, baseline_date, "
                       "forecast_date, actual_date) VALUES (?, ?, ?, ?, ?, ?, ?)",
                       [(snap, pid, mid, f"Milestone {mid}", *rest) for pid, mid, *rest in MILESTONES[snap]])
+    summaries.refresh(c)  # as publishing a snapshot does
     yield c
     c.close()
 

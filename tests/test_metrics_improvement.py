@@ -31,7 +31,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from pmo_analytics import contract, db
+from pmo_analytics import contract, db, summaries
 from pmo_analytics.exceptions import UsageError
 from pmo_analytics.metrics import improvement as m
 from pmo_analytics.metrics.budget import budget_variance
@@ -143,6 +143,7 @@ def build() -> object:
                         "VALUES (?, ?, ?, ?)", [(snap, rid, f"Person {rid}", cap) for rid, cap in CAPACITY.items()])
         con.executemany("INSERT INTO allocations (as_of, resource_id, project_id, week, planned_hours) "
                         "VALUES (?, ?, ?, ?, ?)", [(snap, *row) for row in ALLOCATIONS[snap]])
+    summaries.refresh(con)  # as publishing a snapshot does
     return con
 
 
@@ -274,6 +275,7 @@ def test_empty_database():
     c = db.memory()
     for ddl in contract.all_ddl():
         c.sql(ddl)
+    summaries.refresh(c)
     assert m.kpis(c).empty and list(m.kpis(c).columns) == list(m.COLUMNS)
     assert m.kpi_distribution(c).empty
 

@@ -105,7 +105,7 @@ def drift(con, as_of=None, previous=None, portfolio=None, program=None, departme
         SELECT x.as_of, x.project_id, x.bac FROM projects x
         WHERE x.as_of IN (?, ?) AND x.project_id IN (SELECT project_id FROM sel)
     ),
-    {evm_status_ctes("t.as_of IN (?, ?) AND t.project_id IN (SELECT project_id FROM sel)").strip()},
+    {evm_status_ctes().strip()},
     rk AS (
         SELECT r.as_of, r.project_id, r.risk_id, r.title, {EMV} AS emv, {SCORE} AS score
         FROM risks r
@@ -179,7 +179,7 @@ def drift(con, as_of=None, previous=None, portfolio=None, program=None, departme
     WHERE CAST(? AS BIGINT) IS NULL OR rank <= ?
     ORDER BY measure_order, rank
     """
-    params = [after, before, *pparams, before, after, before, after, before, after, before, after,
+    params = [after, before, *pparams, before, after, before, after,
               before, after, before, after, before, after, after, before, top, top]
     return db.frame(con, q, params)
 

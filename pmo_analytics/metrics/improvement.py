@@ -3,7 +3,8 @@
 Each KPI is declared once in `pmo_analytics/kpis.toml` (label, unit, direction, target, amber threshold,
 help). `kpis()` computes every declared KPI for every snapshot up to as_of in ONE DuckDB query (each KPI
 group aggregates all snapshots with GROUP BY as_of), so a 36-month sparkline costs one scan of each
-table rather than 36 calls of the per-snapshot metrics. The definitions are those of the per-snapshot
+table rather than 36 calls of the per-snapshot metrics; the budget and resource KPIs read the
+per-snapshot summaries (summaries.py) instead of every budget line and allocation of every month. The definitions are those of the per-snapshot
 metrics (budget_variance, evm, milestone_summary, risk_ageing, resource_load), reused through their
 shared SQL fragments where they exist; tests/test_metrics_improvement.py checks every KPI against the
 per-snapshot metric it summarises, snapshot by snapshot.
@@ -118,42 +119,24 @@ def kpi_config(config=None) -> dict[str, KPI]:
 
 
 # ------------------------------------------------------------------------------------------- SQL
-def evm_status_ctes(scope: str) -> str:
-    """CTEs `lines`, `prog`, `ev` and `evm`: each project's status-month EVM at each snapshot.
+def evm_status_ctes() -> str:
+    """CTEs `ev` and `evm`: each project's status-month EVM at each snapshot, from the project_status
+    summary (see summaries.py).
 
-    Reads budget_lines (aliased b) and progress (aliased g) rows satisfying `scope`, a condition the
-    caller writes over an alias `t` (e.g. "t.as_of <= ?": a constant bound lets DuckDB skip row
-    groups by their zone maps); `scope` appears twice, so its parameters must be bound twice. Needs a
-    CTE `p(as_of, project_id, bac, ...)` of the projects wanted. The definitions are earned_value.evm's
-    status row: PV / AC = budget / consumed of every period up to the status month, EV = the last
-    reported percent_complete up to then (0 before the first) x BAC / 100, CPI = EV / AC,
+    Needs a CTE `p(as_of, project_id, bac, ...)` of the projects wanted. The definitions are
+    earned_value.evm's status row: PV / AC = budget / consumed of every period up to the status month,
+    EV = the last reported percent_complete up to then (0 before the first) x BAC / 100, CPI = EV / AC,
     SPI = EV / PV, EAC = BAC / CPI; a project has a status row only when its first budget period is
     not after the status month. budget_variance's totals over all periods come along (budget,
     forecast, consumed, variance_pct). Shared with changes.py.
     """
-    return f"""
-    lines AS (
-        SELECT b.as_of, b.project_id,
-               sum(b.budget) AS budget, sum(b.forecast) AS forecast, sum(b.consumed) AS consumed,
-               sum(coalesce(b.budget, 0)) FILTER (WHERE b.period <= b.as_of) AS pv,
-               sum(coalesce(b.consumed, 0)) FILTER (WHERE b.period <= b.as_of) AS ac
-        FROM budget_lines b
-        WHERE {scope.replace("t.", "b.")}
-        GROUP BY b.as_of, b.project_id
-    ),
-    prog AS (
-        SELECT g.as_of, g.project_id, arg_max(g.percent_complete, g.period) AS percent_complete
-        FROM progress g
-        WHERE {scope.replace("t.", "g.")} AND g.period <= g.as_of
-        GROUP BY g.as_of, g.project_id
-    ),
+    return """
     ev AS (
-        SELECT p.*, l.budget, l.forecast, l.consumed,
-               l.pv, l.ac,  -- both NULL when no budget period is up to the status month: no status row
-               CASE WHEN l.pv IS NOT NULL THEN coalesce(g.percent_complete, 0) * p.bac / 100 END AS ev
+        SELECT p.*, s.budget, s.forecast, s.consumed,
+               s.pv, s.ac,  -- both NULL when no budget period is up to the status month: no status row
+               CASE WHEN s.pv IS NOT NULL THEN coalesce(s.percent_complete, 0) * p.bac / 100 END AS ev
         FROM p
-        LEFT JOIN lines l ON l.as_of = p.as_of AND l.project_id = p.project_id
-        LEFT JOIN prog g ON g.as_of = p.as_of AND g.project_id = p.project_id
+        LEFT JOIN project_status s ON s.as_of = p.as_of AND s.project_id = p.project_id
     ),
     evm AS (
         SELECT *, ev / NULLIF(ac, 0) AS cpi, ev / NULLIF(pv, 0) AS spi,
@@ -170,13 +153,12 @@ def _group_sql(group: str, snapshot, pcond: str, pparams: list) -> tuple[str, li
     """
     filtered = bool(pparams)
     if group == "budget":
-        scope = "t.as_of <= ?" + (" AND t.project_id IN (SELECT project_id FROM p)" if filtered else "")
         sql = f"""
     p AS (
         SELECT p.as_of, p.project_id, p.status, p.bac FROM projects p
         WHERE p.as_of <= ? AND {pcond}
     ),
-    {evm_status_ctes(scope).strip()},
+    {evm_status_ctes().strip()},
     budget_kpis AS (
         SELECT as_of,
                100.0 * count(*) FILTER (WHERE abs(variance_pct) <= {BUDGET_TOLERANCE_PCT} + 1e-9)
@@ -209,7 +191,7 @@ def _group_sql(group: str, snapshot, pcond: str, pparams: list) -> tuple[str, li
         LEFT JOIN (SELECT as_of, avg(CASE WHEN acc < 0 THEN 0 ELSE acc END) AS forecast_accuracy
                    FROM accuracy GROUP BY as_of) a ON a.as_of = s.as_of
     )"""
-        return sql, [snapshot, *pparams, snapshot, snapshot]
+        return sql, [snapshot, *pparams]
     if group == "milestones":
         sql = f"""
     milestones_wide AS (
@@ -251,40 +233,26 @@ def _group_sql(group: str, snapshot, pcond: str, pparams: list) -> tuple[str, li
     )"""
         return sql, [snapshot, *pparams, snapshot]
     if group == "resources":
-        # As resource_load: a person's load counts every project; project filters choose the people
-        # (those with hours on the filtered projects in the month). A month holds the weeks whose
-        # Monday falls in it; weeks are Mondays once loaded (the loader truncates them), so the week's
-        # slot in its month is (day - 1) // 7, 0..4: summing per person and slot is summing per
-        # person and week, with 5x fewer groups than grouping by week.
-        on_filtered = (f"coalesce(({pcond}), FALSE) AND (coalesce(a.planned_hours, 0) > 0"
-                       " OR coalesce(a.actual_hours, 0) > 0)") if filtered else "TRUE"
-        join = ("LEFT JOIN projects p ON p.as_of = a.as_of AND p.project_id = a.project_id"
-                if filtered else "")
-        having = "HAVING bool_or(on_filtered)" if filtered else ""
-        slots = ", ".join(f"sum(CASE WHEN slot = {i} THEN planned ELSE 0 END)" for i in range(5))
+        # From the resource_month summary (summaries.py): as resource_load, a person's load counts
+        # every project; project filters choose the people (those with hours on the filtered
+        # projects in the month). Snapshots without allocations in their month have no value.
+        if filtered:
+            people = f"""(
+            SELECT DISTINCT m.as_of, m.resource_id, m.peak_planned, m.capacity
+            FROM (SELECT as_of, resource_id, peak_planned, capacity, unnest(projects) AS project_id
+                  FROM resource_month WHERE as_of <= ?) m
+            JOIN projects p ON p.as_of = m.as_of AND p.project_id = m.project_id
+            WHERE {pcond}
+        )"""
+        else:
+            people = "(SELECT * FROM resource_month WHERE as_of <= ?)"
         sql = f"""
-    month_alloc AS (
-        SELECT a.as_of, a.resource_id, (day(a.week) - 1) // 7 AS slot,
-               coalesce(a.planned_hours, 0) AS planned, {on_filtered} AS on_filtered
-        FROM allocations a
-        {join}
-        WHERE a.as_of <= ? AND (a.as_of - a.week) BETWEEN 0 AND 30 AND month(a.week) = month(a.as_of)
-    ),
-    person AS (  -- each person's busiest week of the month
-        SELECT as_of, resource_id, greatest({slots}) AS peak_planned
-        FROM month_alloc
-        GROUP BY as_of, resource_id
-        {having}
-    ),
     resources_wide AS (
-        SELECT w.as_of,
-               count(*) FILTER (WHERE w.peak_planned > r.weekly_capacity_hours)
-                   AS over_allocated_resources
-        FROM person w
-        LEFT JOIN resources r ON r.as_of = w.as_of AND r.resource_id = w.resource_id AND r.as_of <= ?
-        GROUP BY w.as_of
+        SELECT as_of, count(*) FILTER (WHERE peak_planned > capacity) AS over_allocated_resources
+        FROM {people}
+        GROUP BY as_of
     )"""
-        return sql, [*(pparams if filtered else []), snapshot, snapshot]
+        return sql, [snapshot, *pparams]
     sql = """
     loads_wide AS (
         SELECT l.as_of, l.quality_score AS data_quality_score
@@ -406,9 +374,9 @@ def kpi_distribution(con, measure: str = "cpi", as_of=None, portfolio=None, prog
         SELECT p.as_of, p.project_id, p.name, p.portfolio, p.program, p.department, p.status, p.bac
         FROM projects p WHERE p.as_of = ? AND p.status = 'active' AND {pcond}
     ),
-    {evm_status_ctes("t.as_of = ? AND t.project_id IN (SELECT project_id FROM p)").strip()}
+    {evm_status_ctes().strip()}
     SELECT as_of, project_id, name, portfolio, program, department, ? AS measure, {measure} AS value
     FROM evm WHERE {measure} IS NOT NULL
     ORDER BY value DESC, project_id
     """
-    return db.frame(con, q, [snapshot, *pparams, snapshot, snapshot, measure])
+    return db.frame(con, q, [snapshot, *pparams, measure])

@@ -1,0 +1,111 @@
+"""Per-snapshot summaries, computed once when a snapshot is published.
+
+A snapshot never changes after it is published, so the per-project and per-person figures that the
+history-wide metrics need at every snapshot (the KPIs over 36 months, month-over-month drift) are
+summed once at publish time instead of re-reading every budget line and allocation of every month on
+each call. Each summary is a plain SQL aggregate of the canonical tables, defined here next to the
+statement that fills it; snapshots.py and history.py refresh the months they write, in the same
+transaction, and `pmo refresh` recomputes them all (for a database written before a summary existed).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+TABLES = ("project_status", "resource_month")
+
+DDL = (
+    """CREATE TABLE IF NOT EXISTS project_status (
+    as_of DATE NOT NULL,
+    project_id TEXT NOT NULL,
+    budget DOUBLE,            -- all budget lines of the snapshot, every period
+    forecast DOUBLE,
+    consumed DOUBLE,
+    pv DOUBLE,                -- budget of the periods up to the snapshot month (missing when none)
+    ac DOUBLE,                -- consumed in those periods
+    percent_complete DOUBLE   -- the last progress reported up to the snapshot month
+)""",
+    """CREATE TABLE IF NOT EXISTS resource_month (
+    as_of DATE NOT NULL,
+    resource_id TEXT NOT NULL,
+    peak_planned DOUBLE,      -- planned hours of the person's busiest week of the snapshot month
+    capacity DOUBLE,          -- weekly_capacity_hours
+    projects TEXT[]           -- the projects with planned or booked hours that month
+)""",
+)
+
+# project_status: the status-month earned-value inputs of every project (see metrics.earned_value).
+_PROJECT_STATUS = """
+INSERT INTO {s}.project_status
+WITH lines AS (
+    SELECT b.as_of, b.project_id,
+           sum(b.budget) AS budget, sum(b.forecast) AS forecast, sum(b.consumed) AS consumed,
+           sum(coalesce(b.budget, 0)) FILTER (WHERE b.period <= b.as_of) AS pv,
+           sum(coalesce(b.consumed, 0)) FILTER (WHERE b.period <= b.as_of) AS ac
+    FROM {s}.budget_lines b
+    WHERE b.as_of IN (SELECT unnest(?::DATE[]))
+    GROUP BY b.as_of, b.project_id
+),
+prog AS (
+    SELECT g.as_of, g.project_id, arg_max(g.percent_complete, g.period) AS percent_complete
+    FROM {s}.progress g
+    WHERE g.as_of IN (SELECT unnest(?::DATE[])) AND g.period <= g.as_of
+    GROUP BY g.as_of, g.project_id
+)
+SELECT p.as_of, p.project_id, l.budget, l.forecast, l.consumed, l.pv, l.ac, g.percent_complete
+FROM {s}.projects p
+LEFT JOIN lines l ON l.as_of = p.as_of AND l.project_id = p.project_id
+LEFT JOIN prog g ON g.as_of = p.as_of AND g.project_id = p.project_id
+WHERE p.as_of IN (SELECT unnest(?::DATE[]))
+"""
+
+# resource_month: each person's load in the snapshot month, as resource_load counts it: every project
+# counts, and a month holds the weeks whose Monday falls in it. Weeks are Mondays once loaded, so a
+# week's slot in its month is (day - 1) // 7, 0..4, and the busiest slot is the busiest week.
+_SLOTS = ", ".join(f"sum(CASE WHEN slot = {i} THEN planned ELSE 0 END)" for i in range(5))
+_RESOURCE_MONTH = f"""
+INSERT INTO {{s}}.resource_month
+WITH month_alloc AS (
+    SELECT a.as_of, a.resource_id, a.project_id, (day(a.week) - 1) // 7 AS slot,
+           coalesce(a.planned_hours, 0) AS planned,
+           coalesce(a.planned_hours, 0) > 0 OR coalesce(a.actual_hours, 0) > 0 AS has_hours
+    FROM {{s}}.allocations a
+    WHERE a.as_of IN (SELECT unnest(?::DATE[]))
+      AND (a.as_of - a.week) BETWEEN 0 AND 30 AND month(a.week) = month(a.as_of)
+)
+SELECT m.as_of, m.resource_id, greatest({_SLOTS}) AS peak_planned,
+       any_value(r.weekly_capacity_hours) AS capacity,
+       coalesce(list_sort(list_distinct(list(m.project_id) FILTER (WHERE m.has_hours))), []) AS projects
+FROM month_alloc m
+LEFT JOIN {{s}}.resources r ON r.as_of = m.as_of AND r.resource_id = m.resource_id
+GROUP BY m.as_of, m.resource_id
+"""
+
+
+def ddl(schema: str | None = None) -> list[str]:
+    """CREATE TABLE statements of the summaries (in `schema` when given)."""
+    if not schema:
+        return list(DDL)
+    return [d.replace("CREATE TABLE IF NOT EXISTS ", f"CREATE TABLE IF NOT EXISTS {schema}.", 1) for d in DDL]
+
+
+def refresh(con, schema: str = "main", months: Iterable | None = None) -> None:
+    """Recomputes the summaries of `months` (default: every loaded snapshot) from the canonical tables
+    in `schema`. Runs inside the caller's transaction when there is one."""
+    for statement in ddl(schema):
+        con.sql(statement)
+    if months is None:
+        months = [r[0] for r in con.sql(f"SELECT as_of FROM {schema}.loads").fetchall()]
+    months = sorted(set(months))
+    for table in TABLES:
+        con.sql(f"DELETE FROM {schema}.{table} WHERE as_of IN (SELECT unnest(?::DATE[]))", params=[months])
+    if months:
+        con.sql(_PROJECT_STATUS.format(s=schema), params=[months, months, months])
+        con.sql(_RESOURCE_MONTH.format(s=schema), params=[months])
+
+
+def present(con, schema: str = "main") -> bool:
+    """True when every summary table exists in `schema` (databases written before them lack them)."""
+    rows = con.sql("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND database_name = "
+                   "coalesce(?, current_database()) AND table_name IN (SELECT unnest(?::VARCHAR[]))",
+                   params=[None if schema == "main" else schema, list(TABLES)]).fetchall()
+    return rows[0][0] == len(TABLES)

@@ -1,0 +1,99 @@
+"""The per-snapshot summaries: computed at publish time, equal to the raw rows summed independently,
+kept by every write path, and rebuilt by `pmo refresh` for a database that predates them."""
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+import pytest
+from conftest import sha256
+
+from pmo_analytics import connect, metrics, snapshots, summaries
+from pmo_analytics.exceptions import DatabaseOutdated
+from pmo_analytics.sample import write_sample
+
+
+@pytest.fixture(scope="module")
+def months(tmp_path_factory):
+    """Three monthly export folders of a 12-project sample."""
+    return write_sample(tmp_path_factory.mktemp("exports"), projects=12, months=3, seed=5, history=True)
+
+
+@pytest.fixture
+def loaded(months, tmp_path):
+    database = tmp_path / "pmo.duckdb"
+    for as_of, folder in months:
+        snapshots.load([folder], as_of, database=database)
+    return database
+
+
+def test_project_status_equals_the_raw_rows_summed_in_pandas(loaded, months):
+    as_of = months[-1][0]
+    with connect(loaded) as con:
+        status = con.sql("SELECT * FROM project_status WHERE as_of = ? ORDER BY project_id",
+                         params=[as_of]).df().set_index("project_id")
+        lines = con.sql("SELECT * FROM budget_lines WHERE as_of = ?", params=[as_of]).df()
+        progress = con.sql("SELECT * FROM progress WHERE as_of = ?", params=[as_of]).df()
+        projects = con.sql("SELECT project_id FROM projects WHERE as_of = ?", params=[as_of]).df()
+    assert sorted(status.index) == sorted(projects.project_id)  # one row per project
+    past = lines[lines.period <= pd.Timestamp(as_of)]
+    expected = pd.DataFrame({
+        "budget": lines.groupby("project_id").budget.sum(),
+        "consumed": lines.groupby("project_id").consumed.sum(),
+        "pv": past.groupby("project_id").budget.sum(),
+        "ac": past.groupby("project_id").consumed.sum(),
+        "percent_complete": progress[progress.period <= pd.Timestamp(as_of)].sort_values("period")
+                            .groupby("project_id").percent_complete.last(),
+    }).reindex(status.index)
+    pd.testing.assert_frame_equal(status[expected.columns], expected, check_names=False)
+    assert status.pv.notna().sum() > 0 and status.percent_complete.notna().sum() > 0
+
+
+def test_resource_month_is_the_busiest_week_of_the_snapshot_month(loaded, months):
+    as_of = months[-1][0]
+    with connect(loaded) as con:
+        summary = con.sql("SELECT * FROM resource_month WHERE as_of = ?", params=[as_of]).df()
+        alloc = con.sql("SELECT * FROM allocations WHERE as_of = ?", params=[as_of]).df()
+    month = alloc[(alloc.week.dt.year == as_of.year) & (alloc.week.dt.month == as_of.month)]
+    weekly = month.groupby(["resource_id", "week"]).planned_hours.sum().groupby("resource_id").max()
+    got = summary.set_index("resource_id")
+    assert sorted(got.index) == sorted(month.resource_id.unique())
+    pd.testing.assert_series_equal(got.peak_planned.sort_index(), weekly.sort_index(), check_names=False)
+    busy = month[(month.planned_hours.fillna(0) > 0) | (month.actual_hours.fillna(0) > 0)]
+    rid = busy.resource_id.iloc[0]
+    assert list(got.loc[rid, "projects"]) == sorted(busy[busy.resource_id == rid].project_id.unique())
+
+
+def test_a_database_without_summaries_says_how_to_fix_it_and_refresh_restores_them(loaded, run):
+    with connect(loaded) as con:
+        before = metrics.kpis(con)
+    with duckdb.connect(str(loaded)) as con:  # as a database written by an older version
+        for table in summaries.TABLES:
+            con.sql(f"DROP TABLE {table}")
+    with connect(loaded) as con, pytest.raises(DatabaseOutdated, match="run `pmo refresh` once"):
+        metrics.kpis(con)
+    code, out, _ = run("refresh", "--db", loaded)
+    assert code == 0 and "3 snapshot(s)" in out
+    with connect(loaded) as con:
+        pd.testing.assert_frame_equal(metrics.kpis(con), before)
+
+
+def test_loading_into_a_database_without_summaries_fills_every_month(months, tmp_path):
+    database = tmp_path / "pmo.duckdb"
+    for as_of, folder in months[:2]:
+        snapshots.load([folder], as_of, database=database)
+    with duckdb.connect(str(database)) as con:
+        con.sql("DROP TABLE project_status")
+    snapshots.load([months[2][1]], months[2][0], database=database)
+    with connect(database) as con:
+        per_month = con.sql("SELECT as_of, count(*) FROM project_status GROUP BY ALL ORDER BY 1").fetchall()
+    assert [m for m, _ in per_month] == [m for m, _ in months] and all(n == 12 for _, n in per_month)
+
+
+def test_a_failed_load_leaves_the_summaries_untouched(loaded, months, tmp_path):
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "projects.csv").write_text("project_id,name,status\nP-X,Broken,not-a-status\n")
+    digest = sha256(loaded)
+    with pytest.raises(Exception):
+        snapshots.load([bad], months[-1][0], database=loaded)
+    assert sha256(loaded) == digest
