@@ -282,11 +282,16 @@ def pd_milestone_slippage(con, snap, prev):
 
 
 def pd_milestone_trend(con, snap, prev):
-    p, m = read(con, "projects"), read(con, "milestones")
-    df = _pd_state(m).sort_values(["project_id", "milestone_id", "as_of"])
-    df["forecast_change_days"] = df.groupby(["project_id", "milestone_id"]).forecast_date.diff().dt.days
+    p, m, loads = read(con, "projects"), read(con, "milestones"), read(con, "loads")
+    order = loads.as_of.sort_values()
+    df = _pd_state(m)
+    df["prev_as_of"] = df.as_of.map(pd.Series(order.shift().to_numpy(), index=order.to_numpy()))
+    before = m[["as_of", "project_id", "milestone_id", "forecast_date"]].rename(
+        columns={"as_of": "prev_as_of", "forecast_date": "prev_forecast"})
+    df = df.merge(before, on=["prev_as_of", "project_id", "milestone_id"], how="left")
+    df["forecast_change_days"] = (df.forecast_date - df.prev_forecast).dt.days
     df = df.merge(p[["as_of", "project_id", "name"]].rename(columns={"name": "project_name"}),
-                  on=["as_of", "project_id"], how="left")
+                  on=["as_of", "project_id"], how="left").sort_values(["project_id", "milestone_id", "as_of"])
     return df, {"rows": len(df), "forecast_change_days": df.forecast_change_days.sum()}
 
 

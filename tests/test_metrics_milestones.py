@@ -119,6 +119,22 @@ def test_trend_follows_the_forecast(con):
     assert set(m.milestone_trend(con, portfolio="Beta").project_id) == {"P2"}
 
 
+
+def test_trend_change_is_against_the_previous_snapshot(con):
+    """A milestone missing from the previous snapshot has no change, even if it was there before."""
+    jan = "2024-01-31"
+    _insert(con, "loads", ["as_of", "loaded_at", "files", "warnings", "checksum"],
+            [(jan, "2024-02-01 09:00:00", "test", 0, "x")])
+    _insert(con, "projects", ["as_of", "project_id", "name", "portfolio", "status"],
+            [(jan, "P1", "Apollo", "Alpha", "active")])
+    _insert(con, "milestones", COLS, [(jan, "P1", "M4", "Go-live", "2024-09-01", "2024-08-20", None)])
+    df = m.milestone_trend(con)
+    go_live = df[(df.project_id == "P1") & (df.milestone_id == "M4")]
+    assert list(go_live.as_of) == [pd.Timestamp(jan), pd.Timestamp(MAR)]  # not in February
+    assert go_live.forecast_change_days.isna().all()
+    test = df[(df.project_id == "P1") & (df.milestone_id == "M3")]
+    assert list(test.forecast_change_days.isna()) == [True, False]  # new in February, +7 in March
+
 def test_as_of_picks_the_snapshot(con):
     feb = m.milestone_slippage(con, as_of="2024-02").set_index("milestone_id")
     assert list(feb.index) == ["M2", "M3"]

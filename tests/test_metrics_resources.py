@@ -144,6 +144,25 @@ def test_month_grain_capacity(con):
     assert (web_mar["capacity"], web_mar["planned_hours"], web_mar["over_hours"]) == (80, 60, 10)
 
 
+
+def test_rows_in_resource_order_and_unknown_people_kept(con):
+    """Hours booked to someone missing from resources still count; such a person has no capacity."""
+    cols = ["as_of", "resource_id", "project_id", "week", "planned_hours", "actual_hours"]
+    _insert(con, "allocations", cols, [(MAR, "R0", "P1", "2024-03-11", 12, None)])
+    con.sql("UPDATE resources SET weekly_capacity_hours = NULL WHERE resource_id = 'R2'")
+    df = m.resource_load(con)
+    assert len(df) == 20  # 4 people x 5 weeks
+    assert list(df.resource_id) == sorted(df.resource_id) and df.resource_id.iloc[0] == "R0"
+    assert df.groupby("resource_id").week.is_monotonic_increasing.all()
+    ghost = _row(df, resource_id="R0", week=pd.Timestamp("2024-03-11"))
+    assert ghost["planned_hours"] == 12 and pd.isna(ghost["name"])
+    assert pd.isna(ghost["capacity"]) and pd.isna(ghost["over_hours"])
+    assert not bool(ghost["over_allocated"])
+    bob = _row(df, resource_id="R2", week=pd.Timestamp("2024-03-04"))
+    assert bob["planned_hours"] == 10 and pd.isna(bob["over_hours"]) and pd.isna(bob["utilisation"])
+    data = _row(m.resource_load(con, by="team"), team="Data", week=pd.Timestamp("2024-03-11"))
+    assert (data["capacity"], data["planned_hours"], data["over_hours"]) == (40, 60, 10)
+
 def test_over_allocations_runs(con):
     df = m.over_allocations(con)
     assert list(df.columns) == ["resource_id", "name", "team", "start_week", "end_week", "weeks",

@@ -103,27 +103,29 @@ def milestone_trend(con, as_of=None, portfolio=None, program=None, department=No
     """The milestone trend analysis table: each milestone's dates at every snapshot.
 
     One row per milestone and snapshot over ALL snapshots (as_of is ignored; period_from/period_to
-    filter snapshot dates). forecast_change_days = this forecast minus the forecast at the
-    milestone's previous snapshot (computed before filtering, so a period filter keeps the change).
+    filter snapshot dates). forecast_change_days = this forecast minus the forecast at the previous
+    loaded snapshot, missing when the milestone was not in that snapshot (computed before filtering,
+    so a period filter keeps the change).
     """
     pcond, pparams = filters.project_where("p", portfolio, program, department, project_ids)
-    scond, sparams = filters.period_where("t.as_of", period_from, period_to)
+    scond, sparams = filters.period_where("m.as_of", period_from, period_to)
+    # A join on the previous snapshot rather than lag() OVER (PARTITION BY milestone): the window
+    # sorted every row once more ahead of the final ORDER BY and was the query's costliest step.
     q = f"""
-    WITH trend AS (
-        SELECT m.as_of, m.project_id, m.milestone_id, m.name, m.baseline_date, m.forecast_date,
-               m.actual_date, {SLIP} AS slip_days, {STATE} AS state,
-               date_diff('day',
-                         lag(m.forecast_date) OVER (PARTITION BY m.project_id, m.milestone_id
-                                                    ORDER BY m.as_of),
-                         m.forecast_date) AS forecast_change_days
-        FROM milestones m
+    WITH snaps AS (SELECT as_of, lead(as_of) OVER (ORDER BY as_of) AS next_as_of FROM loads),
+    previous AS (  -- each snapshot's forecasts, dated at the snapshot that follows it
+        SELECT s.next_as_of AS as_of, q.project_id, q.milestone_id, q.forecast_date
+        FROM milestones q
+        JOIN snaps s ON s.as_of = q.as_of
     )
-    SELECT t.as_of, t.project_id, p.name AS project_name, t.milestone_id, t.name,
-           t.baseline_date, t.forecast_date, t.actual_date, t.slip_days, t.state,
-           t.forecast_change_days
-    FROM trend t
-    LEFT JOIN projects p ON p.as_of = t.as_of AND p.project_id = t.project_id
+    SELECT m.as_of, m.project_id, p.name AS project_name, m.milestone_id, m.name,
+           m.baseline_date, m.forecast_date, m.actual_date, {SLIP} AS slip_days, {STATE} AS state,
+           date_diff('day', q.forecast_date, m.forecast_date) AS forecast_change_days
+    FROM milestones m
+    LEFT JOIN previous q
+        ON q.as_of = m.as_of AND q.project_id = m.project_id AND q.milestone_id = m.milestone_id
+    LEFT JOIN projects p ON p.as_of = m.as_of AND p.project_id = m.project_id
     WHERE {pcond} AND {scond}
-    ORDER BY t.project_id, t.milestone_id, t.as_of
+    ORDER BY m.project_id, m.milestone_id, m.as_of
     """
     return db.frame(con, q, pparams + sparams)

@@ -77,11 +77,19 @@ def resource_load(con, by: str = "resource", grain: str = "week", as_of=None, po
         calendar_bounds = ("date_trunc('month', min(week))::DATE"
                            " + INTERVAL ((8 - isodow(date_trunc('month', min(week)))) % 7) DAY"
                            " AS first_monday, last_day(max(week)) AS hi")
-    group_cols = _GROUP_COLUMNS[by]
-    keys = ", ".join(group_cols)
-    period_expr = "week" if grain == "week" else "date_trunc('month', week)::DATE"
+    keys = ", ".join(_GROUP_COLUMNS[by])
+    period = "week" if grain == "week" else "date_trunc('month', week)::DATE"
     headcount = "" if by == "resource" else "count(DISTINCT resource_id) AS resources,"
+    if by == "resource" and grain == "week":
+        # person_week is already at this grain: each total is the person-week's own value, and n
+        # (people numbered in resource_id order, unique in a snapshot) is the cheaper sort key.
+        total, group_by, order = "{}", "", "n"
+    else:
+        total, group_by, order = "sum({})", f"GROUP BY {keys}, {period}", keys
+    capacity, planned, actual, filtered, over = (
+        total.format(c) for c in ("capacity", "planned", "actual", "filtered", "over_hours"))
 
+    # Strings (ids, names) are joined once per person; the per-week work runs on the number n.
     q = f"""
     WITH {_alloc_cte(pcond, wcond)},
     scope AS ({scope}),
@@ -92,37 +100,52 @@ def resource_load(con, by: str = "resource", grain: str = "week", as_of=None, po
         FROM bounds
     ),
     calendar AS (SELECT week FROM mondays WHERE {ccond}),
-    weekly AS (
-        SELECT s.resource_id, c.week, r.name, r.team, r.role,
-               r.weekly_capacity_hours AS capacity,
-               coalesce(sum(a.planned), 0) AS planned,
-               sum(a.actual) AS actual,  -- NULL when nothing was booked (future weeks)
-               coalesce(sum(a.planned) FILTER (WHERE a.on_filtered), 0) AS filtered
+    people AS (
+        SELECT s.resource_id, r.name, r.team, r.role, r.weekly_capacity_hours AS capacity,
+               row_number() OVER (ORDER BY s.resource_id) AS n
         FROM scope s
-        CROSS JOIN calendar c
         LEFT JOIN resources r ON r.as_of = ? AND r.resource_id = s.resource_id
-        LEFT JOIN alloc a ON a.resource_id = s.resource_id AND a.week = c.week
-        GROUP BY s.resource_id, c.week, r.name, r.team, r.role, r.weekly_capacity_hours
+    ),
+    hours AS (
+        -- Every person gets every calendar week (zero hours), plus their allocations in those weeks.
+        SELECT p.n, c.week, 0 AS planned, NULL AS actual, NULL AS filtered
+        FROM people p
+        CROSS JOIN calendar c
+        UNION ALL
+        SELECT p.n, a.week, a.planned, a.actual, CASE WHEN a.on_filtered THEN a.planned END
+        FROM alloc a
+        JOIN people p ON p.resource_id = a.resource_id
+        WHERE {ccond}
+    ),
+    booked AS (
+        SELECT n, week, sum(planned) AS planned,
+               sum(actual) AS actual,  -- NULL when nothing was booked (future weeks)
+               coalesce(sum(filtered), 0) AS filtered
+        FROM hours
+        GROUP BY n, week
     ),
     person_week AS (
-        SELECT *, CASE WHEN capacity IS NOT NULL THEN greatest(planned - capacity, 0) END AS over_hours
-        FROM weekly
+        SELECT p.n, p.resource_id, p.name, p.team, p.role, b.week, p.capacity,
+               b.planned, b.actual, b.filtered,
+               CASE WHEN p.capacity IS NOT NULL THEN greatest(b.planned - p.capacity, 0) END AS over_hours
+        FROM booked b
+        JOIN people p ON p.n = b.n
     )
-    SELECT {keys}, {period_expr} AS {grain}, {headcount}
-           sum(capacity) AS capacity,
-           sum(planned) AS planned_hours,
-           sum(actual) AS actual_hours,
-           sum(filtered) AS filtered_hours,
-           sum(planned) / NULLIF(sum(capacity), 0) AS utilisation,
-           sum(actual) / NULLIF(sum(capacity), 0) AS actual_utilisation,
-           sum(capacity) - sum(planned) AS availability,
-           sum(over_hours) AS over_hours,
-           coalesce(sum(over_hours), 0) > 0 AS over_allocated
+    SELECT {keys}, {period} AS {grain}, {headcount}
+           {capacity} AS capacity,
+           {planned} AS planned_hours,
+           {actual} AS actual_hours,
+           {filtered} AS filtered_hours,
+           {planned} / NULLIF({capacity}, 0) AS utilisation,
+           {actual} / NULLIF({capacity}, 0) AS actual_utilisation,
+           {capacity} - {planned} AS availability,
+           {over} AS over_hours,
+           coalesce({over}, 0) > 0 AS over_allocated
     FROM person_week
-    GROUP BY {keys}, {period_expr}
-    ORDER BY {keys}, {grain}
+    {group_by}
+    ORDER BY {order}, {grain}
     """
-    params = pparams + [snapshot] + wparams + scope_params + cparams + [snapshot]
+    params = pparams + [snapshot] + wparams + scope_params + cparams + [snapshot] + cparams
     return db.frame(con, q, params)
 
 

@@ -215,31 +215,24 @@ def exposure_trend(con, by: str = "portfolio", as_of=None, portfolio=None, progr
     pcond, pparams = filters.project_where("p", portfolio, program, department, project_ids)
     scond, sparams = filters.period_where("r.as_of", period_from, period_to)
     select, group, order = _group_sql(by)
+    # One pass: each risk meets its previous-snapshot self (q) and its project (p) in the same scan.
     q = f"""
     WITH snaps AS (
         SELECT as_of, lag(as_of) OVER (ORDER BY as_of) AS prev_as_of FROM loads
-    ),
-    changes AS (
-        SELECT r.as_of, r.risk_id, s.prev_as_of,
-               q.risk_id IS NULL AS is_new,
-               r.status = 'closed' AND q.status IS DISTINCT FROM 'closed' AS newly_closed,
-               r.status = 'occurred' AND q.status IS DISTINCT FROM 'occurred' AS newly_occurred
-        FROM risks r
-        JOIN snaps s ON s.as_of = r.as_of
-        LEFT JOIN risks q ON q.as_of = s.prev_as_of AND q.risk_id = r.risk_id
     )
     SELECT r.as_of, {select},
            count(*) FILTER (WHERE {ACTIVE}) AS active_risks,
            coalesce(sum({SCORE}) FILTER (WHERE {ACTIVE}), 0)::BIGINT AS total_score,
            coalesce(sum({EMV}) FILTER (WHERE {ACTIVE}), 0) AS total_emv,
-           CASE WHEN max(c.prev_as_of) IS NOT NULL THEN count(*) FILTER (WHERE c.is_new) END
+           CASE WHEN max(s.prev_as_of) IS NOT NULL THEN count(*) FILTER (WHERE q.risk_id IS NULL) END
                AS new_risks,
-           CASE WHEN max(c.prev_as_of) IS NOT NULL THEN count(*) FILTER (WHERE c.newly_closed) END
-               AS closed_risks,
-           CASE WHEN max(c.prev_as_of) IS NOT NULL THEN count(*) FILTER (WHERE c.newly_occurred) END
-               AS occurred_risks
+           CASE WHEN max(s.prev_as_of) IS NOT NULL THEN count(*) FILTER (
+               WHERE r.status = 'closed' AND q.status IS DISTINCT FROM 'closed') END AS closed_risks,
+           CASE WHEN max(s.prev_as_of) IS NOT NULL THEN count(*) FILTER (
+               WHERE r.status = 'occurred' AND q.status IS DISTINCT FROM 'occurred') END AS occurred_risks
     FROM risks r
-    JOIN changes c ON c.as_of = r.as_of AND c.risk_id = r.risk_id
+    JOIN snaps s ON s.as_of = r.as_of
+    LEFT JOIN risks q ON q.as_of = s.prev_as_of AND q.risk_id = r.risk_id
     LEFT JOIN projects p ON p.as_of = r.as_of AND p.project_id = r.project_id
     WHERE {pcond} AND {scond}
     GROUP BY r.as_of, {group}
