@@ -36,7 +36,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pmo_analytics import connect, db, filters, snapshots
+from pmo_analytics import connect, db, filters, snapshots, summaries
 from pmo_analytics import metrics as M
 from pmo_analytics.metrics import changes as drift_mod
 from pmo_analytics.metrics import improvement as kpis_mod
@@ -78,6 +78,12 @@ def build(projects: int, months: int, rebuild: bool) -> Path:
     todo = [f for f in folders if f.name not in loaded]
     if not todo:
         print(f"reusing {database} ({len(loaded)} snapshots)", flush=True)
+        with connect(database) as con:
+            current = summaries.present(con)
+        if not current:  # built by a version before the summaries: compute them as `pmo refresh` does
+            t0 = time.perf_counter()
+            snapshots.refresh_summaries(database)
+            print(f"computed the per-snapshot summaries in {time.perf_counter() - t0:.1f} s", flush=True)
         return database
     print(f"loading {len(todo)} snapshot(s) into {database} ({len(loaded)} already there)", flush=True)
     t0 = time.perf_counter()
