@@ -79,7 +79,7 @@ def build(projects: int, months: int, rebuild: bool) -> Path:
     if not todo:
         print(f"reusing {database} ({len(loaded)} snapshots)", flush=True)
         with connect(database) as con:
-            current = summaries.present(con)
+            current = summaries.current(con)
         if not current:  # built by a version before the summaries: compute them as `pmo refresh` does
             t0 = time.perf_counter()
             snapshots.refresh_summaries(database)
@@ -172,14 +172,69 @@ def _pd_evm_status(p, b, g):
     return df
 
 
+def _pd_planned(curve):
+    """PD per project from a frame of budget months (project_id, idx, budget, pv, bac), and the steps
+    of the PV curve up to PD (where Earned Schedule is searched)."""
+    funded = curve[curve.budget > 0]
+    reached = funded[funded.pv >= funded.bac - 0.005].groupby("project_id").idx.min()
+    pd_ = reached.combine_first(funded.groupby("project_id").idx.max()).rename("pd")
+    steps = funded.join(pd_, on="project_id")
+    steps = steps[steps.idx <= steps.pd]
+    return pd_, pd.DataFrame({"project_id": steps.project_id, "n_idx": steps.idx, "n_pv": steps.pv,
+                              "n_before": steps.pv - steps.budget})
+
+
+def _pd_es(rows, steps):
+    """Earned Schedule for rows (project_id, ev, bac, pd): the first step whose PV exceeds EV is C + 1."""
+    known = rows[rows.ev.notna()].assign(_i=lambda x: np.arange(len(x)), key=lambda x: x.ev + 1e-9)
+    hit = pd.merge_asof(known.sort_values("key"), steps.sort_values("n_pv"), left_on="key", right_on="n_pv",
+                        by="project_id", direction="forward", allow_exact_matches=False).sort_values("_i")
+    es = np.where((hit.ev >= hit.bac) | hit.n_idx.isna(), hit.pd,
+                  hit.n_idx - 1 + (hit.ev - hit.n_before) / (hit.n_pv - hit.n_before))
+    return pd.Series(np.where(hit.pd.isna(), np.nan, es), index=known.index).reindex(rows.index)
+
+
+def _pd_indices(df):
+    """The indices and forecasts every EVM row carries (df has pv, ev, ac, bac, es, idx, pd, ev_3, ac_3)."""
+    nz = lambda s: s.where(s.abs() > 1e-6)  # noqa: E731  a money divisor within rounding noise of 0
+    df["cv"], df["sv"] = df.ev - df.ac, df.ev - df.pv
+    df["cpi"], df["spi"] = df.ev / df.ac.replace(0, np.nan), df.ev / df.pv.replace(0, np.nan)
+    df["cpi_3m"] = (df.ev - df.ev_3) / nz(df.ac - df.ac_3)
+    df["sv_t"], df["spi_t"] = df.es - df.idx, df.es / df.idx.replace(0, np.nan)
+    df["eac"] = df.bac / df.cpi.replace(0, np.nan)
+    df["eac_remaining_at_budget"] = df.ac + (df.bac - df.ev)
+    df["eac_cpi_spi"] = df.ac + (df.bac - df.ev) / (df.cpi * df.spi).replace(0, np.nan)
+    df["etc"], df["vac"] = df.eac - df.ac, df.bac - df.eac
+    df["tcpi"] = (df.bac - df.ev) / nz(df.bac - df.ac)
+    df["tcpi_eac"] = (df.bac - df.ev) / nz(df.eac - df.ac)
+    df["ieac_t"] = df.pd / df.spi_t.replace(0, np.nan)
+    return df
+
+
 def pd_evm(con, snap, prev):
     p, b, g = read(con, "projects", snap), read(con, "budget_lines", snap), read(con, "progress", snap)
+    sm = _month_start(snap).year * 12 + _month_start(snap).month - 1
     df = _pd_evm_status(p, b, g)
-    df = df[df.pv.notna()]
-    df["cv"], df["sv"] = df.ev - df.ac, df.ev - df.pv
-    df["vac"] = df.bac - df.eac
-    df["tcpi"] = (df.bac - df.ev) / (df.bac - df.ac).replace(0, np.nan)
-    return df.reset_index(), {"eac": df.eac.sum(), "cpi_median": df.cpi.median(), "rows": len(df)}
+    df = df[df.pv.notna()].reset_index()
+    # Earned Schedule needs the whole PV curve; cpi_3m the AC and progress three months back.
+    b = b[b.project_id.isin(p.project_id)].assign(m=lambda x: _months(x.period))
+    curve = b.groupby(["project_id", "m"])[["budget", "consumed"]].sum().reset_index()
+    curve["first"] = curve.groupby("project_id").m.transform("min")
+    curve["idx"] = curve.m - curve["first"] + 1
+    curve["pv"] = curve.groupby("project_id").budget.cumsum()
+    curve = curve.join(p.set_index("project_id").bac, on="project_id")
+    pd_, steps = _pd_planned(curve)
+    first = curve.groupby("project_id")["first"].first()
+    df = df.join(pd_, on="project_id").join(first, on="project_id")
+    df["idx"] = sm - df["first"] + 1
+    ac_3 = curve[curve.m <= sm - 3].groupby("project_id").consumed.sum()
+    g = g.assign(m=_months(g.period))
+    pc_3 = g[g.m <= sm - 3].sort_values("m").groupby("project_id").percent_complete.last()
+    df["ac_3"] = np.where(df.idx > 3, df.project_id.map(ac_3).fillna(0), 0)
+    df["ev_3"] = np.where(df.idx > 3, df.project_id.map(pc_3).fillna(0) * df.bac / 100, 0)
+    df["es"] = _pd_es(df, steps)
+    df = _pd_indices(df)
+    return df, {"eac": df.eac.sum(), "cpi_median": df.cpi.median(), "rows": len(df), "es": df.es.sum()}
 
 
 def pd_evm_series(con, snap, prev):
@@ -191,18 +246,23 @@ def pd_evm_series(con, snap, prev):
     end = np.maximum(bounds["max"].to_numpy(), sm)
     n = end - bounds["min"].to_numpy() + 1
     spine = pd.DataFrame({"project_id": np.repeat(bounds.index.to_numpy(), n),
-                          "m": np.concatenate([np.arange(a, e + 1) for a, e in zip(bounds["min"], end)])})
+                          "m": np.concatenate([np.arange(a, e + 1) for a, e in zip(bounds["min"], end)]),
+                          "idx": np.concatenate([np.arange(1, k + 1) for k in n])})
     df = spine.join(lines, on=["project_id", "m"]).fillna({"budget": 0, "consumed": 0})
     grp = df.groupby("project_id")
     df["pv"], df["ac"] = grp.budget.cumsum(), grp.consumed.cumsum()
+    df = df.join(p.set_index("project_id").bac, on="project_id")
+    pd_, steps = _pd_planned(df)
     prog = g.assign(m=_months(g.period)).groupby(["project_id", "m"]).percent_complete.last()
     df = df.join(prog, on=["project_id", "m"])
     df["percent_complete"] = df.groupby("project_id").percent_complete.ffill().fillna(0)
-    df = df[df.m <= sm].join(p.set_index("project_id").bac, on="project_id")
+    df = df[df.m <= sm].join(pd_, on="project_id")
     df["ev"] = df.percent_complete * df.bac / 100
-    df["cpi"], df["spi"] = df.ev / df.ac.replace(0, np.nan), df.ev / df.pv.replace(0, np.nan)
-    df["eac"] = df.bac / df.cpi.replace(0, np.nan)
-    return df, {"rows": len(df), "ac": df.ac.sum()}
+    grp = df.groupby("project_id")
+    df["ev_3"], df["ac_3"] = grp.ev.shift(3).fillna(0), grp.ac.shift(3).fillna(0)
+    df["es"] = _pd_es(df, steps)
+    df = _pd_indices(df)
+    return df, {"rows": len(df), "ac": df.ac.sum(), "es": df.es.sum()}
 
 
 def pd_resource_load(con, snap, prev):
@@ -457,9 +517,9 @@ CASES = {
     "budget_curve": (lambda c, s, p: M.budget_curve(c), pd_budget_curve,
                      lambda d: {"cum_forecast": d.cum_forecast.iloc[-1], "periods": len(d)}),
     "evm": (lambda c, s, p: M.evm(c), pd_evm,
-            lambda d: {"eac": d.eac.sum(), "cpi_median": d.cpi.median(), "rows": len(d)}),
+            lambda d: {"eac": d.eac.sum(), "cpi_median": d.cpi.median(), "rows": len(d), "es": d.es.sum()}),
     "evm_series": (lambda c, s, p: M.evm_series(c), pd_evm_series,
-                   lambda d: {"rows": len(d), "ac": d.ac.sum()}),
+                   lambda d: {"rows": len(d), "ac": d.ac.sum(), "es": d.es.sum()}),
     "resource_load": (lambda c, s, p: M.resource_load(c), pd_resource_load,
                       lambda d: {"planned": d.planned_hours.sum(), "over_hours": d.over_hours.sum()}),
     "over_allocations": (lambda c, s, p: M.over_allocations(c), pd_over_allocations,

@@ -158,7 +158,7 @@ def publishing(con, target: Path):
             con.sql(f"ATTACH '{_sql_path(tmp)}' AS pub")
             try:
                 _ensure_schema(con)
-                if not summaries.present(con, "pub"):  # written before the summaries existed
+                if not summaries.current(con, "pub"):  # written by a version with other summaries
                     summaries.refresh(con, "pub")
                 yield
                 con.sql("CHECKPOINT pub")

@@ -5,13 +5,17 @@ history-wide metrics need at every snapshot (the KPIs over 36 months, month-over
 summed once at publish time instead of re-reading every budget line and allocation of every month on
 each call. Each summary is a plain SQL aggregate of the canonical tables, defined here next to the
 statement that fills it; snapshots.py and history.py refresh the months they write, in the same
-transaction, and `pmo refresh` recomputes them all (for a database written before a summary existed).
+transaction; a database whose summaries are missing or of another VERSION gets them all recomputed
+on its next publish, or by `pmo refresh`.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 TABLES = ("project_status", "resource_month")
+# Raise this whenever a summary's definition below changes: a database holding another version gets
+# every summary recomputed on its next publish (or `pmo refresh`).
+VERSION = 1
 
 DDL = (
     """CREATE TABLE IF NOT EXISTS project_status (
@@ -31,6 +35,7 @@ DDL = (
     capacity DOUBLE,          -- weekly_capacity_hours
     projects TEXT[]           -- the projects with planned or booked hours that month
 )""",
+    "CREATE TABLE IF NOT EXISTS summary_version (version INTEGER NOT NULL)",
 )
 
 # project_status: the status-month earned-value inputs of every project (see metrics.earned_value).
@@ -93,19 +98,26 @@ def refresh(con, schema: str = "main", months: Iterable | None = None) -> None:
     in `schema`. Runs inside the caller's transaction when there is one."""
     for statement in ddl(schema):
         con.sql(statement)
-    if months is None:
-        months = [r[0] for r in con.sql(f"SELECT as_of FROM {schema}.loads").fetchall()]
-    months = sorted(set(months))
+    loaded = [r[0] for r in con.sql(f"SELECT as_of FROM {schema}.loads").fetchall()]
+    months = sorted(set(loaded if months is None else months))
     for table in TABLES:
         con.sql(f"DELETE FROM {schema}.{table} WHERE as_of IN (SELECT unnest(?::DATE[]))", params=[months])
     if months:
         con.sql(_PROJECT_STATUS.format(s=schema), params=[months, months, months])
         con.sql(_RESOURCE_MONTH.format(s=schema), params=[months])
+    if set(months) >= set(loaded):  # every snapshot is now computed by this version
+        con.sql(f"DELETE FROM {schema}.summary_version")
+        con.sql(f"INSERT INTO {schema}.summary_version VALUES (?)", params=[VERSION])
 
 
-def present(con, schema: str = "main") -> bool:
-    """True when every summary table exists in `schema` (databases written before them lack them)."""
-    rows = con.sql("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND database_name = "
-                   "coalesce(?, current_database()) AND table_name IN (SELECT unnest(?::VARCHAR[]))",
-                   params=[None if schema == "main" else schema, list(TABLES)]).fetchall()
-    return rows[0][0] == len(TABLES)
+def current(con, schema: str = "main") -> bool:
+    """True when the summaries in `schema` exist and were computed by this VERSION (databases written
+    by an older version lack them or hold an older definition)."""
+    database = "current_database()" if schema == "main" else "?"
+    params = [] if schema == "main" else [schema]
+    rows = con.sql(f"SELECT count(*) FROM duckdb_tables() WHERE database_name = {database} "
+                   "AND table_name IN (SELECT unnest(?::VARCHAR[]))",
+                   params=[*params, [*TABLES, "summary_version"]]).fetchall()
+    if rows[0][0] < len(TABLES) + 1:
+        return False
+    return con.sql(f"SELECT max(version) FROM {schema}.summary_version").fetchall()[0][0] == VERSION

@@ -77,6 +77,22 @@ def test_a_database_without_summaries_says_how_to_fix_it_and_refresh_restores_th
         pd.testing.assert_frame_equal(metrics.kpis(con), before)
 
 
+def test_a_summary_of_another_version_is_recomputed_on_the_next_load(months, tmp_path, monkeypatch):
+    database = tmp_path / "pmo.duckdb"
+    for as_of, folder in months[:2]:
+        snapshots.load([folder], as_of, database=database)
+    with duckdb.connect(str(database)) as con:
+        assert summaries.current(con)
+        con.sql("UPDATE project_status SET pv = -1")  # as if computed by an older definition
+    monkeypatch.setattr(summaries, "VERSION", summaries.VERSION + 1)
+    with connect(database) as con:
+        assert not summaries.current(con)
+    snapshots.load([months[2][1]], months[2][0], database=database)
+    with connect(database) as con:
+        assert summaries.current(con)
+        assert con.sql("SELECT count(*) FROM project_status WHERE pv = -1").fetchall() == [(0,)]
+
+
 def test_loading_into_a_database_without_summaries_fills_every_month(months, tmp_path):
     database = tmp_path / "pmo.duckdb"
     for as_of, folder in months[:2]:
