@@ -200,10 +200,16 @@ _SERIES_BASE = f"""
             WHERE r.period <= s.status_month
         )
     ),
+    reports AS (
+        SELECT k, period, percent_complete FROM prog
+        UNION ALL  -- before the first report progress is 0: a zero report at period 1 stands for it
+        SELECT pl.k, pl.first_period, 0 FROM planned pl
+        WHERE NOT EXISTS (SELECT 1 FROM prog g WHERE g.k = pl.k AND g.period <= pl.first_period)
+    ),
     reported AS (
         SELECT g.k, g.period, g.percent_complete, g.percent_complete * pj.bac / 100 AS ev, pj.bac,
                pl.pd, lead(g.period) OVER (PARTITION BY g.k ORDER BY g.period) AS next_period
-        FROM prog g JOIN p pj ON pj.k = g.k JOIN planned pl ON pl.k = g.k
+        FROM reports g JOIN p pj ON pj.k = g.k JOIN planned pl ON pl.k = g.k
     ),
     reported_es AS ({_earned_schedule("reported")}
     ),
@@ -212,25 +218,11 @@ _SERIES_BASE = f"""
         FROM (SELECT r.*, unnest(range(0, {_UNTIL})) AS i FROM reported_es r, s
               WHERE r.period <= s.status_month)
     ),
-    unreported AS (  -- EV = 0: Earned Schedule is the start of the first step (no ASOF join needed)
-        SELECT pl.k, 0 * pj.bac / 100 AS ev,
-               CASE WHEN pl.pd IS NULL OR pj.bac IS NULL THEN NULL
-                    WHEN 0 >= pj.bac OR n.idx IS NULL THEN pl.pd
-                    ELSE n.idx - 1 + (0 - n.pv_before) / NULLIF(n.pv - n.pv_before, 0)
-               END AS es
-        FROM planned pl
-        JOIN p pj ON pj.k = pl.k
-        LEFT JOIN (SELECT k, min(idx) AS idx, arg_min(pv, idx) AS pv, arg_min(pv_before, idx) AS pv_before
-                   FROM steps WHERE 1e-9 < pv GROUP BY k) n ON n.k = pl.k
-    ),
-    months AS (  -- before the first report, progress is 0
+    months AS (
         SELECT sp.*, CAST(datediff('month', sp.first_period, sp.period) + 1 AS INTEGER) AS idx,
-               coalesce(c.percent_complete, 0) AS percent_complete,
-               CASE WHEN c.k IS NULL THEN u.ev ELSE c.ev END AS ev,
-               CASE WHEN c.k IS NULL THEN u.es ELSE c.es END AS es
+               c.percent_complete, c.ev, c.es
         FROM spine sp
-        LEFT JOIN carried c ON c.k = sp.k AND c.period = sp.period
-        LEFT JOIN unreported u ON u.k = sp.k
+        JOIN carried c ON c.k = sp.k AND c.period = sp.period
     ),
     base AS (
         SELECT m.*, coalesce(t.ev, 0) AS ev_3, coalesce(t.ac, 0) AS ac_3
