@@ -11,7 +11,6 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from . import summaries
 from .exceptions import DatabaseMissing, DatabaseOutdated
 from .settings import db_path
 
@@ -52,6 +51,8 @@ def frame(con, sql: str, params=None) -> pd.DataFrame:
     try:
         table = con.sql(sql, params=params or None).to_arrow_table()
     except duckdb.CatalogException as exc:
+        from . import summaries  # here: it imports the metrics, which import this module
+
         missing = [t for t in summaries.TABLES if t in str(exc)]
         if missing:
             raise DatabaseOutdated(f"the database has no {missing[0]} summary yet (it was written by an "

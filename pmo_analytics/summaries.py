@@ -1,8 +1,8 @@
 """Per-snapshot summaries, computed once when a snapshot is published.
 
 A snapshot never changes after it is published, so the per-project and per-person figures that the
-history-wide metrics need at every snapshot (the KPIs over 36 months, month-over-month drift) are
-summed once at publish time instead of re-reading every budget line and allocation of every month on
+history-wide metrics need at every snapshot (the KPIs over 36 months, month-over-month drift, the
+milestone trend) are computed once at publish time instead of re-reading every budget line and allocation of every month on
 each call. Each summary is a plain SQL aggregate of the canonical tables, defined here next to the
 statement that fills it; snapshots.py and history.py refresh the months they write, in the same
 transaction; a database whose summaries are missing or of another VERSION gets them all recomputed
@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-TABLES = ("project_status", "resource_month")
+from .metrics.milestones import SLIP, STATE
+
+TABLES = ("project_status", "resource_month", "milestone_history")
 # Raise this whenever a summary's definition below changes: a database holding another version gets
 # every summary recomputed on its next publish (or `pmo refresh`).
-VERSION = 1
+VERSION = 2
 
 DDL = (
     """CREATE TABLE IF NOT EXISTS project_status (
@@ -34,6 +36,22 @@ DDL = (
     peak_planned DOUBLE,      -- planned hours of the person's busiest week of the snapshot month
     capacity DOUBLE,          -- weekly_capacity_hours
     projects TEXT[]           -- the projects with planned or booked hours that month
+)""",
+    """CREATE TABLE IF NOT EXISTS milestone_history (
+    as_of DATE NOT NULL,
+    project_id TEXT NOT NULL,
+    milestone_id TEXT NOT NULL,
+    project_name TEXT,        -- the project as it was at that snapshot
+    portfolio TEXT,
+    program TEXT,
+    department TEXT,
+    name TEXT,
+    baseline_date DATE,
+    forecast_date DATE,
+    actual_date DATE,
+    slip_days BIGINT,         -- as metrics.milestones defines them
+    state TEXT,
+    forecast_change_days BIGINT  -- this forecast minus the one at the previous loaded snapshot
 )""",
     "CREATE TABLE IF NOT EXISTS summary_version (version INTEGER NOT NULL)",
 )
@@ -86,6 +104,25 @@ GROUP BY m.as_of, m.resource_id
 """
 
 
+# milestone_history: the milestone trend table, every milestone at every snapshot with what the trend
+# would otherwise join on each call (the project then, the previous snapshot's forecast). A month's
+# rows depend on the month before, and the table is kept in the trend's order (DuckDB sorts presorted
+# rows several times faster), so it is rebuilt whole: 0.4 s for 5,000 projects x 36 months.
+_MILESTONE_HISTORY = f"""
+INSERT INTO {{s}}.milestone_history
+WITH snaps AS (SELECT as_of, lag(as_of) OVER (ORDER BY as_of) AS prev_as_of FROM {{s}}.loads)
+SELECT m.as_of, m.project_id, m.milestone_id, p.name, p.portfolio, p.program, p.department,
+       m.name, m.baseline_date, m.forecast_date, m.actual_date, {SLIP}, {STATE},
+       date_diff('day', q.forecast_date, m.forecast_date)
+FROM {{s}}.milestones m
+JOIN snaps sn ON sn.as_of = m.as_of
+LEFT JOIN {{s}}.milestones q
+    ON q.as_of = sn.prev_as_of AND q.project_id = m.project_id AND q.milestone_id = m.milestone_id
+LEFT JOIN {{s}}.projects p ON p.as_of = m.as_of AND p.project_id = m.project_id
+ORDER BY m.project_id, m.milestone_id, m.as_of
+"""
+
+
 def ddl(schema: str | None = None) -> list[str]:
     """CREATE TABLE statements of the summaries (in `schema` when given)."""
     if not schema:
@@ -95,16 +132,19 @@ def ddl(schema: str | None = None) -> list[str]:
 
 def refresh(con, schema: str = "main", months: Iterable | None = None) -> None:
     """Recomputes the summaries of `months` (default: every loaded snapshot) from the canonical tables
-    in `schema`. Runs inside the caller's transaction when there is one."""
+    in `schema`, and rebuilds the milestone history. Runs inside the caller's transaction if any."""
     for statement in ddl(schema):
         con.sql(statement)
     loaded = [r[0] for r in con.sql(f"SELECT as_of FROM {schema}.loads").fetchall()]
     months = sorted(set(loaded if months is None else months))
-    for table in TABLES:
+    for table in ("project_status", "resource_month"):
         con.sql(f"DELETE FROM {schema}.{table} WHERE as_of IN (SELECT unnest(?::DATE[]))", params=[months])
     if months:
         con.sql(_PROJECT_STATUS.format(s=schema), params=[months, months, months])
         con.sql(_RESOURCE_MONTH.format(s=schema), params=[months])
+    con.sql(f"DROP TABLE {schema}.milestone_history")  # rebuilt whole, in order (see above)
+    con.sql(ddl(schema)[TABLES.index("milestone_history")])
+    con.sql(_MILESTONE_HISTORY.format(s=schema))
     if set(months) >= set(loaded):  # every snapshot is now computed by this version
         con.sql(f"DELETE FROM {schema}.summary_version")
         con.sql(f"INSERT INTO {schema}.summary_version VALUES (?)", params=[VERSION])

@@ -96,6 +96,7 @@ def test_round_trip_loses_nothing(demo_db, lake, tmp_path):
         projects = con.sql("SELECT count(*) FROM a.projects").fetchall()[0][0]
         assert diff[0][0] == projects and diff[0][1] < 1e-6 and diff[0][2] == 0
         assert _assert_same(con, "a", "b", "resource_month") > 0
+        assert _assert_same(con, "a", "b", "milestone_history") > 0
     # The restored database is a workbench database like any other.
     listed = snapshots.list_snapshots(target)
     assert len(listed) == 12 and listed["quality_score"].notna().all()

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from conftest import insert as _insert
 
-from pmo_analytics import contract, db
+from pmo_analytics import contract, db, summaries
 from pmo_analytics.exceptions import UsageError
 from pmo_analytics.metrics import milestones as m
 
@@ -54,6 +54,7 @@ def con():
                  (snap, "P2", "Borealis", "Beta", "PB", "Ops", "active"),
                  (snap, "P3", "Cygnus", "Alpha", "PA", "IT", "active")])
         _insert(c, "milestones", COLS, [(snap, *r) for r in rows])
+    summaries.refresh(c)  # as publishing a snapshot does
     yield c
     c.close()
 
@@ -128,12 +129,14 @@ def test_trend_change_is_against_the_previous_snapshot(con):
     _insert(con, "projects", ["as_of", "project_id", "name", "portfolio", "status"],
             [(jan, "P1", "Apollo", "Alpha", "active")])
     _insert(con, "milestones", COLS, [(jan, "P1", "M4", "Go-live", "2024-09-01", "2024-08-20", None)])
+    summaries.refresh(con)
     df = m.milestone_trend(con)
     go_live = df[(df.project_id == "P1") & (df.milestone_id == "M4")]
     assert list(go_live.as_of) == [pd.Timestamp(jan), pd.Timestamp(MAR)]  # not in February
     assert go_live.forecast_change_days.isna().all()
     test = df[(df.project_id == "P1") & (df.milestone_id == "M3")]
     assert list(test.forecast_change_days.isna()) == [True, False]  # new in February, +7 in March
+
 
 def test_as_of_picks_the_snapshot(con):
     feb = m.milestone_slippage(con, as_of="2024-02").set_index("milestone_id")
@@ -169,5 +172,6 @@ def test_empty_database():
     c = db.memory()
     for ddl in contract.all_ddl():
         c.sql(ddl)
+    summaries.refresh(c)
     for fn in (m.milestone_slippage, m.milestone_summary, m.milestone_trend):
         assert fn(c).empty, fn.__name__

@@ -63,6 +63,48 @@ def test_resource_month_is_the_busiest_week_of_the_snapshot_month(loaded, months
     assert list(got.loc[rid, "projects"]) == sorted(busy[busy.resource_id == rid].project_id.unique())
 
 
+def test_milestone_history_is_the_trend_joined_and_in_order(loaded, months):
+    with connect(loaded) as con:
+        history = con.sql("SELECT * FROM milestone_history").df()  # physical order: no ORDER BY
+        raw = con.sql("SELECT * FROM milestones").df()
+        projects = con.sql("SELECT as_of, project_id, name AS project_name, portfolio FROM projects").df()
+    keys = ["project_id", "milestone_id", "as_of"]
+    assert list(history[keys].itertuples(index=False)) == sorted(history[keys].itertuples(index=False))
+    assert len(history) == len(raw)
+    snaps = sorted(raw.as_of.unique())
+    before = raw.assign(as_of=raw.as_of.map(dict(zip(snaps[:-1], snaps[1:]))))
+    expected = (raw.merge(before[["as_of", "project_id", "milestone_id", "forecast_date"]],
+                          on=["as_of", "project_id", "milestone_id"], how="left", suffixes=("", "_before"))
+                .merge(projects, on=["as_of", "project_id"], how="left"))
+    expected["change"] = (expected.forecast_date - expected.forecast_date_before).dt.days
+    got = history.merge(expected, on=keys, suffixes=("", "_x"))
+    assert len(got) == len(raw) and (got.project_name == got.project_name_x).all()
+    assert got.forecast_change_days.astype("float").equals(got.change.astype("float"))
+    assert got.forecast_change_days.notna().sum() > 0
+
+
+def test_loading_a_month_in_between_recomputes_the_month_after(months, tmp_path):
+    database = tmp_path / "pmo.duckdb"
+    (m1, f1), (m2, f2), (m3, f3) = months
+    snapshots.load([f1], m1, database=database)
+    snapshots.load([f3], m3, database=database)
+    with connect(database) as con:
+        skipped = metrics.milestone_trend(con, period_from=m3)  # March against January
+    snapshots.load([f2], m2, database=database)
+    with connect(database) as con:
+        full = metrics.milestone_trend(con)
+        raw = con.sql("SELECT as_of, project_id, milestone_id, forecast_date FROM milestones").df()
+    feb = raw[raw.as_of == pd.Timestamp(m2)].drop(columns="as_of")
+    march = full[full.as_of == pd.Timestamp(m3)].merge(feb, on=["project_id", "milestone_id"],
+                                                        suffixes=("", "_feb"))
+    assert ((march.forecast_date - march.forecast_date_feb).dt.days
+            .astype("float").equals(march.forecast_change_days.astype("float")))
+    assert len(skipped) == len(march)
+    now = full[full.as_of == pd.Timestamp(m3)].reset_index(drop=True)
+    assert (skipped.forecast_change_days.astype("float").fillna(-1)
+            != now.forecast_change_days.astype("float").fillna(-1)).sum() == 16  # were against January
+
+
 def test_a_database_without_summaries_says_how_to_fix_it_and_refresh_restores_them(loaded, run):
     with connect(loaded) as con:
         before = metrics.kpis(con)
