@@ -16,9 +16,12 @@ Timing: each function runs `--repeat` times on a fresh read-only `pmo_analytics.
 once, outside the timing) and the median is reported. The pandas baseline is what an analyst would write
 without the workbench: read each table the computation needs with one `SELECT * FROM t` for that
 snapshot (all snapshots for the trend functions) into pandas over the same connection, fetched through
-Arrow as the metrics fetch their results, then compute the result with pandas only. The read is INCLUDED in the pandas time, because it is part of that workflow.
-The pandas versions are compact (main columns only) but honest: each is checked against the DuckDB
-result on a key number (a total, a count, a median) and a mismatch is printed.
+Arrow as the metrics fetch their results, then compute the result with pandas only. The read is
+INCLUDED in the pandas time, because it is part of that workflow. A cached database built before the
+summaries (pmo_analytics/summaries.py) gets them computed first, as `pmo refresh` does.
+The pandas versions are compact (the main columns; the EVM ones include Earned Schedule, cpi_3m and the
+EAC variants) but honest: each is checked against the DuckDB result on key numbers (a total, a count,
+a median, the sum of ES) and a mismatch is printed.
 """
 from __future__ import annotations
 

@@ -2,11 +2,11 @@
 
 A snapshot never changes after it is published, so the per-project and per-person figures that the
 history-wide metrics need at every snapshot (the KPIs over 36 months, month-over-month drift, the
-milestone trend) are computed once at publish time instead of re-reading every budget line and allocation of every month on
-each call. Each summary is a plain SQL aggregate of the canonical tables, defined here next to the
-statement that fills it; snapshots.py and history.py refresh the months they write, in the same
-transaction; a database whose summaries are missing or of another VERSION gets them all recomputed
-on its next publish, or by `pmo refresh`.
+milestone trend) are computed once at publish time instead of re-reading every budget line,
+allocation and milestone of every month on each call. Each summary is a plain SQL statement over the
+canonical tables, defined here next to the code that fills it; snapshots.py and history.py refresh
+the months they write, in the same transaction; a database whose summaries are missing or of another
+VERSION gets them all recomputed on its next publish, or by `pmo refresh`.
 """
 from __future__ import annotations
 

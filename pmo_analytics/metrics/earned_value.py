@@ -55,7 +55,8 @@ def _base_ctes(pcond: str) -> str:
                CAST(? AS DOUBLE) AS margin
     ),
     p AS (
-        SELECT CAST(row_number() OVER (ORDER BY p.project_id) AS INTEGER) AS k,  -- joins and sorts faster than the text id
+        -- k: an integer key, which joins and sorts faster than the text id
+        SELECT CAST(row_number() OVER (ORDER BY p.project_id) AS INTEGER) AS k,
                p.project_id, {", ".join("p." + c for c in _PROJECT_COLUMNS)}, p.bac
         FROM projects p, s WHERE p.as_of = s.as_of AND {pcond}
     ),

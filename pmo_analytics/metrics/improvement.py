@@ -4,10 +4,11 @@ Each KPI is declared once in `pmo_analytics/kpis.toml` (label, unit, direction, 
 help). `kpis()` computes every declared KPI for every snapshot up to as_of in ONE DuckDB query (each KPI
 group aggregates all snapshots with GROUP BY as_of), so a 36-month sparkline costs one scan of each
 table rather than 36 calls of the per-snapshot metrics; the budget and resource KPIs read the
-per-snapshot summaries (summaries.py) instead of every budget line and allocation of every month. The definitions are those of the per-snapshot
-metrics (budget_variance, evm, milestone_summary, risk_ageing, resource_load), reused through their
-shared SQL fragments where they exist; tests/test_metrics_improvement.py checks every KPI against the
-per-snapshot metric it summarises, snapshot by snapshot.
+per-snapshot summaries (summaries.py) instead of every budget line and allocation of every month.
+The definitions are those of the per-snapshot metrics (budget_variance, evm, milestone_summary,
+risk_ageing, resource_load), reused through their shared SQL fragments where they exist;
+tests/test_metrics_improvement.py checks every KPI against the per-snapshot metric it summarises,
+snapshot by snapshot.
 
 RAG: when higher is better, green at or above target, amber at or above the amber threshold, red below;
 when lower is better, mirrored. trend is the sign of the change since the previous snapshot;
