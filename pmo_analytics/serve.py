@@ -1,8 +1,8 @@
 """Serving the directors' dashboards with Voila, read-only and on 127.0.0.1 unless told otherwise.
 
 Voila's settings live in voila.json at the project root (sources stripped, tracebacks hidden, no
-files served but notebooks, idle kernels culled); this module only finds the folder and runs Voila
-from the root so that file is read. Only notebooks/dashboards/ is served: anything under the served
+files served but notebooks, idle kernels culled, the `pmo` template from share/jupyter: lab without
+links to a CDN); this module only finds the folder and runs Voila from the root so that file is read. Only notebooks/dashboards/ is served: anything under the served
 folder can be executed by URL.
 """
 from __future__ import annotations
@@ -40,7 +40,9 @@ def serve(port: int | None = None, host: str | None = None, token: str | None = 
     host = host or str(SERVE_HOST.value())
     url = f"http://{host}:{port}/" + (f"?token={token}" if token else "")
     print(f"serving the dashboards of {database} at {url}  (Ctrl+C stops)", flush=True)
-    env = {**os.environ, "PMO_DB": str(database)}
+    # share/jupyter holds the `pmo` Voila template (voila.json): lab without links to a CDN.
+    templates = [str(ROOT / "share" / "jupyter"), *filter(None, [os.environ.get("JUPYTER_PATH")])]
+    env = {**os.environ, "PMO_DB": str(database), "JUPYTER_PATH": os.pathsep.join(templates)}
     # Voila takes over this process, so a stop signal (Ctrl+C, a service manager) reaches it and it
     # shuts its kernels down; a child process would be orphaned with its kernels instead.
     os.chdir(ROOT)

@@ -217,6 +217,18 @@ def test_only_dashboards_are_served(server, page):
     assert "02_budget_variance" not in listing and "pyproject" not in listing
 
 
+def test_pages_ask_nothing_of_the_internet(server, page):
+    """Directors' networks may drop requests to the internet: no page may wait on a CDN (the `pmo`
+    Voila template removes the icon font and Mermaid links of the lab template it extends)."""
+    asked = []
+    page.on("request", lambda request: asked.append(request.url))
+    open_dashboard(page, server, "overview")
+    page.goto(server + "/")
+    page.wait_for_selector("text=overview.ipynb", timeout=30_000)
+    assert len(asked) > 10  # the pages, their scripts and styles, the widgets' data
+    assert [url for url in asked if not url.startswith(server)] == []
+
+
 def test_load_while_a_dashboard_is_open(server, page, live_db, tmp_path):
     open_dashboard(page, server, "overview")
     budget_before = tile(page, "budget")
