@@ -153,12 +153,13 @@ def publishing(con, target: Path):
     with _exclusive(target):
         tmp = target.with_name(f"{target.name}.loading-{os.getpid()}")
         try:
-            if target.exists():
+            existing = target.exists()
+            if existing:
                 shutil.copyfile(target, tmp)
             con.sql(f"ATTACH '{_sql_path(tmp)}' AS pub")
             try:
                 _ensure_schema(con)
-                if not summaries.current(con, "pub"):  # written by a version with other summaries
+                if existing and not summaries.current(con, "pub"):  # written with other summaries
                     summaries.refresh(con, "pub")
                 yield
                 con.sql("CHECKPOINT pub")
