@@ -18,11 +18,17 @@ from .settings import db_path
 CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 
 
+def existing(path: str | os.PathLike | None = None):
+    """The workbench database's path (path, then $PMO_DB, then data/pmo.duckdb), which must exist."""
+    target = db_path(path)
+    if not target.exists():
+        raise DatabaseMissing(f"{target}: no database yet; load a snapshot first (pmo load or pmo demo)")
+    return target
+
+
 def connect(path: str | os.PathLike | None = None, read_only: bool = True) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection to the workbench database (path, then $PMO_DB, then data/pmo.duckdb)."""
-    target = db_path(path)
-    if read_only and not target.exists():
-        raise DatabaseMissing(f"{target}: no database yet; load a snapshot first (pmo load or pmo demo)")
+    target = existing(path) if read_only else db_path(path)
     if not read_only:
         target.parent.mkdir(parents=True, exist_ok=True)
     return _quiet(duckdb.connect(str(target), read_only=read_only, config=CONFIG))

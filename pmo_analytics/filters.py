@@ -36,6 +36,12 @@ def snapshots(con) -> list[dt.date]:
     return [r[0] for r in con.sql("SELECT as_of FROM loads ORDER BY as_of").fetchall()]
 
 
+def previous_snapshots(loads: str = "loads") -> str:
+    """SQL listing each loaded snapshot (as_of) with the one before it (prev_as_of, NULL for the first):
+    month-over-month changes compare with the previous *loaded* snapshot, whatever the gap."""
+    return f"SELECT as_of, lag(as_of) OVER (ORDER BY as_of) AS prev_as_of FROM {loads}"
+
+
 def resolve_as_of(con, as_of=None) -> dt.date | None:
     """The snapshot to report on: the given month's end, or the latest loaded one (None if empty)."""
     if as_of is not None:

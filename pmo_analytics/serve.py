@@ -2,8 +2,8 @@
 
 Voila's settings live in voila.json at the project root (sources stripped, tracebacks hidden, no
 files served but notebooks, idle kernels culled, the `pmo` template from share/jupyter: lab without
-links to a CDN); this module only finds the folder and runs Voila from the root so that file is read. Only notebooks/dashboards/ is served: anything under the served
-folder can be executed by URL.
+links to a CDN); this module only finds the folder and runs Voila from the root so that file is read.
+Only notebooks/dashboards/ is served: anything under the served folder can be executed by URL.
 """
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import contract, db, ingest, summaries, validation
-from .exceptions import DatabaseMissing, ValidationFailed
+from .exceptions import ValidationFailed
 from .filters import month_end
 from .settings import db_path
 
@@ -131,12 +131,10 @@ def load(paths, as_of, database=None, progress: Progress = None, profile: str | 
 def refresh_summaries(database=None) -> int:
     """Recomputes every snapshot's summaries (summaries.py) and publishes the result; returns how many
     snapshots there are. Needed once for a database written before a summary existed."""
-    target = db_path(database)
-    if not target.exists():
-        raise DatabaseMissing(f"{target}: no database yet; load a snapshot first (pmo load or pmo demo)")
+    target = db.existing(database)
     con = db.memory()
     try:
-        with publishing(con, target):
+        with publishing(con, target, backfill=False):
             con.sql("BEGIN TRANSACTION")
             summaries.refresh(con, "pub")
             con.sql("COMMIT")
@@ -146,10 +144,11 @@ def refresh_summaries(database=None) -> int:
 
 
 @contextlib.contextmanager
-def publishing(con, target: Path):
+def publishing(con, target: Path, backfill: bool = True):
     """Attaches a copy of `target` (or a new file) as `pub` with the current schema; when the block
     succeeds, checkpoints it and swaps it in with os.replace. On any failure, or a kill, the live file
-    is untouched. One publisher at a time per file (snapshots and history imports alike)."""
+    is untouched. One publisher at a time per file (snapshots and history imports alike). With
+    `backfill`, summaries missing or of another version are recomputed for every month first."""
     with _exclusive(target):
         tmp = target.with_name(f"{target.name}.loading-{os.getpid()}")
         try:
@@ -159,7 +158,7 @@ def publishing(con, target: Path):
             con.sql(f"ATTACH '{_sql_path(tmp)}' AS pub")
             try:
                 _ensure_schema(con)
-                if existing and not summaries.current(con, "pub"):  # written with other summaries
+                if backfill and existing and not summaries.current(con, "pub"):
                     summaries.refresh(con, "pub")
                 yield
                 con.sql("CHECKPOINT pub")

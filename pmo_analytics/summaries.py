@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from .filters import previous_snapshots
 from .metrics.milestones import SLIP, STATE
 
 TABLES = ("project_status", "resource_month", "milestone_history")
@@ -110,7 +111,7 @@ GROUP BY m.as_of, m.resource_id
 # rows several times faster), so it is rebuilt whole: 0.4 s for 5,000 projects x 36 months.
 _MILESTONE_HISTORY = f"""
 INSERT INTO {{s}}.milestone_history
-WITH snaps AS (SELECT as_of, lag(as_of) OVER (ORDER BY as_of) AS prev_as_of FROM {{s}}.loads)
+WITH snaps AS ({{snaps}})
 SELECT m.as_of, m.project_id, m.milestone_id, p.name, p.portfolio, p.program, p.department,
        m.name, m.baseline_date, m.forecast_date, m.actual_date, {SLIP}, {STATE},
        date_diff('day', q.forecast_date, m.forecast_date)
@@ -142,9 +143,9 @@ def refresh(con, schema: str = "main", months: Iterable | None = None) -> None:
     if months:
         con.sql(_PROJECT_STATUS.format(s=schema), params=[months, months, months])
         con.sql(_RESOURCE_MONTH.format(s=schema), params=[months])
-    con.sql(f"DROP TABLE {schema}.milestone_history")  # rebuilt whole, in order (see above)
-    con.sql(ddl(schema)[TABLES.index("milestone_history")])
-    con.sql(_MILESTONE_HISTORY.format(s=schema))
+    history = ddl(schema)[TABLES.index("milestone_history")]  # rebuilt whole, in order (see above)
+    con.sql(history.replace("CREATE TABLE IF NOT EXISTS", "CREATE OR REPLACE TABLE", 1))
+    con.sql(_MILESTONE_HISTORY.format(s=schema, snaps=previous_snapshots(f"{schema}.loads")))
     if set(months) >= set(loaded):  # every snapshot is now computed by this version
         con.sql(f"DELETE FROM {schema}.summary_version")
         con.sql(f"INSERT INTO {schema}.summary_version VALUES (?)", params=[VERSION])

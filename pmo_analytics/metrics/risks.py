@@ -217,9 +217,7 @@ def exposure_trend(con, by: str = "portfolio", as_of=None, portfolio=None, progr
     select, group, order = _group_sql(by)
     # One pass: each risk meets its previous-snapshot self (q) and its project (p) in the same scan.
     q = f"""
-    WITH snaps AS (
-        SELECT as_of, lag(as_of) OVER (ORDER BY as_of) AS prev_as_of FROM loads
-    )
+    WITH snaps AS ({filters.previous_snapshots()})
     SELECT r.as_of, {select},
            count(*) FILTER (WHERE {ACTIVE}) AS active_risks,
            coalesce(sum({SCORE}) FILTER (WHERE {ACTIVE}), 0)::BIGINT AS total_score,
