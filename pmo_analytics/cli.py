@@ -7,7 +7,10 @@ stderr, never tracebacks.
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -248,16 +251,40 @@ def _month(value: str):
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a service manager, `kill`), handled as Ctrl+C is: clean up, then exit 143."""
+
+
+def _on_sigterm(signum, frame):
+    raise Terminated()
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _on_sigterm) if threading.current_thread() is threading.main_thread() else None
     try:
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()  # here, so a reader that went away is handled below, not at exit
+        return code
     except PMOError as exc:
         _err(f"error: {exc}")
         return exc.exit_code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         _err("interrupted; nothing was published")
-        return 130
+        return 143 if isinstance(exc, Terminated) else 130
+    except BrokenPipeError:
+        # `pmo contract | head`: the reader has gone; say nothing more (stdout is closed) and exit quietly.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except Exception as exc:  # noqa: BLE001 - a bug must still be one line, with the way to see more
+        if os.environ.get("PMO_DEBUG"):
+            raise
+        first = (str(exc).strip().splitlines() or [""])[0][:300]
+        _err(f"error: unexpected {type(exc).__name__}: {first} (set PMO_DEBUG=1 to see where; please report it)")
+        return 1
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

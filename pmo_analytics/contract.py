@@ -5,6 +5,7 @@ so a column added here is created, checked and documented everywhere at once.
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 # Types used by the contract; each maps to one DuckDB type.
@@ -13,6 +14,9 @@ TEXT, DATE, NUMBER, INTEGER = "TEXT", "DATE", "DOUBLE", "INTEGER"
 PROJECT_STATUSES = ("planned", "active", "on_hold", "closed", "cancelled")
 RISK_STATUSES = ("open", "mitigating", "closed", "occurred")
 RAG_RATINGS = ("green", "amber_green", "amber", "amber_red", "red")
+# Every date must fall in these years: 'infinity', year 300000 or a BC date is an export fault that
+# would pass as a date and then break every duration and chart computed from it.
+EARLIEST_DATE, LATEST_DATE = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from .exceptions import DatabaseMissing, DatabaseOutdated
+from .exceptions import DatabaseMissing, DatabaseOutdated, DatabaseUnreadable
 from .settings import db_path
 
 # No extension may be fetched at run time: there is no internet where the workbench runs.
@@ -31,7 +31,13 @@ def connect(path: str | os.PathLike | None = None, read_only: bool = True) -> du
     target = existing(path) if read_only else db_path(path)
     if not read_only:
         target.parent.mkdir(parents=True, exist_ok=True)
-    return _quiet(duckdb.connect(str(target), read_only=read_only, config=CONFIG))
+    try:
+        return _quiet(duckdb.connect(str(target), read_only=read_only, config=CONFIG))
+    except duckdb.IOException as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        if "not a valid DuckDB database" in first:
+            raise DatabaseUnreadable(f"{target}: not a DuckDB database file") from None
+        raise DatabaseUnreadable(f"{target}: cannot open it: {first}") from None
 
 
 def memory() -> duckdb.DuckDBPyConnection:

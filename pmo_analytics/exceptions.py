@@ -22,6 +22,18 @@ class DatabaseOutdated(PMOError):
     """The database was written by an older version and lacks tables this one reads."""
 
 
+class DatabaseUnreadable(PMOError):
+    """The database file cannot be opened: not a DuckDB file, or locked by a writer."""
+
+
+class DatabaseBusy(PMOError):
+    """Another program holds the database (or its lock) in a way that makes publishing unsafe now."""
+
+
+class PublishFailed(PMOError):
+    """Writing the new database failed (a full disk, a read-only folder); the live file is unchanged."""
+
+
 class InputError(PMOError):
     """An input file cannot be read at all (missing, empty, binary, wrong format)."""
 

@@ -10,9 +10,12 @@ the internet); Parquet through DuckDB.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import hashlib
+import os
 import re
+import tempfile
 import zipfile
 from dataclasses import dataclass
 from functools import lru_cache
@@ -62,8 +65,9 @@ def discover(paths, profile: str | None = None) -> list[Source]:
     sources: dict[str, Source] = {}
     for raw in paths:
         path = Path(raw)
+        _check_entry(path)
         if path.is_dir():
-            files = [p for p in sorted(path.iterdir()) if p.is_file() and p.suffix.lower() in FORMATS]
+            files = [_check_entry(p, in_folder=True) for p in sorted(path.iterdir()) if p.suffix.lower() in FORMATS]
             if not files:
                 names = ", ".join(f"{t}.csv" for t in TABLES)
                 raise InputError(f"{path}: no export files found (expected files named {names}, "
@@ -80,13 +84,57 @@ def discover(paths, profile: str | None = None) -> list[Source]:
     return [sources[t] for t in TABLES if t in sources]
 
 
+def _check_entry(path: Path, in_folder: bool = False) -> Path:
+    """An export path that leads nowhere (a dangling or looping link) or to something that is not a
+    file (a named pipe would block the read; a folder named projects.csv) is an error, not a file
+    left out: leaving it out would load the month without that table and say nothing."""
+    if path.is_symlink():
+        try:
+            path.resolve(strict=True)
+        except RuntimeError:
+            raise InputError(f"{path}: a symbolic link that loops back on itself; point it at the export") from None
+        except OSError:
+            raise InputError(f"{path}: a symbolic link to {os.readlink(path)}, which does not exist") from None
+    if path.exists() and not path.is_file() and (in_folder or not path.is_dir()):
+        what = "a folder" if path.is_dir() else "not a regular file (a named pipe or a device?)"
+        raise InputError(f"{path}: {what}; an export must be a file")
+    if path.is_file():
+        try:
+            with open(path, "rb") as fh:
+                fh.read(1)
+        except OSError as exc:
+            raise InputError(f"{path}: cannot read it: {exc.strerror}") from None
+    return path
+
+
+# DuckDB expands these in a file name, so 'exports[1]/projects.csv' would read 'exports1/projects.csv'.
+GLOB_CHARACTERS = frozenset("*?[]{}")
+
+
+@contextlib.contextmanager
+def literal(path: Path):
+    """`path` as DuckDB must be given it to read that file and no other: a path with glob characters
+    is read through a link with a plain name in a private temporary folder."""
+    if not GLOB_CHARACTERS & set(str(path)):
+        yield str(path)
+        return
+    with tempfile.TemporaryDirectory(prefix="pmo-literal-") as folder:
+        link = Path(folder) / f"input{path.suffix.lower()}"
+        os.symlink(Path(path).resolve(), link)
+        yield str(link)
+
+
 def _sources_of(path: Path, chosen: Profile | None) -> list[Source]:
     table = _table_of(path)
     suffix = path.suffix.lower()
     if chosen is not None and chosen.kind == "canonical" and table:
         return [Source(table, path)]
     if chosen is not None and chosen.kind == "workbook":
-        return [Source(t, path, sheet=s) for t, s in _workbook_tables(path).items()]
+        sheets = _workbook_tables(path)
+        if not sheets:
+            raise InputError(f"{path}: no sheet of this workbook is named after a table (name the sheets "
+                             f"{', '.join(TABLES)}), so profile {chosen.name} finds nothing to load")
+        return [Source(t, path, sheet=s) for t, s in sheets.items()]
     if chosen is not None and chosen.kind != "canonical":
         if chosen.kind == "mspdi":
             return [Source(t, path, chosen) for t in mspdi_frames(path)]
@@ -229,13 +277,17 @@ def stage_typed_csv(con: duckdb.DuckDBPyConnection, source: Source, name: str, t
     return True
 
 
+MAX_LINE_BYTES = 4_000_000  # DuckDB reads no longer CSV line than this (a runaway quote, a pasted file)
+
+
 def _read_csv(con, path: Path, name: str, types: list[str], select: list[str] | None = None) -> None:
     columns = "{" + ", ".join(f"'{c}': '{t}'" for c, t in zip(positional(len(types)), types)) + "}"
     try:
-        con.sql(f"CREATE TABLE {name} AS SELECT {', '.join(select or ['*'])} FROM read_csv(?, header=true, "
-                f"auto_detect=false, columns={columns}, delim=',', quote='\"', escape='\"', "
-                "dateformat='%Y-%m-%d', strict_mode=true, null_padding=false, max_line_size=4000000)",
-                params=[str(path)])
+        with literal(path) as readable:
+            con.sql(f"CREATE TABLE {name} AS SELECT {', '.join(select or ['*'])} FROM read_csv(?, header=true, "
+                    f"auto_detect=false, columns={columns}, delim=',', quote='\"', escape='\"', "
+                    f"dateformat='%Y-%m-%d', strict_mode=true, null_padding=false, max_line_size={MAX_LINE_BYTES})",
+                    params=[readable])
     except duckdb.ConversionException:
         raise
     except duckdb.Error as exc:
@@ -251,6 +303,11 @@ def _csv_error(exc: Exception) -> str:
         n = int(line.group(1))
         return (f"line {n} (row {n - 1}) has {widths.group(2)} columns where the header has {widths.group(1)} "
                 "(a truncated file, or a delimiter inside an unquoted value?)")
+    size = re.search(r"Maximum line size of \d+ bytes exceeded\. Actual Size:\s*(\d+)", text)
+    if line and size:
+        n = int(line.group(1))
+        return (f"line {n} (row {n - 1}) is {int(size.group(1)):,} bytes long, over the {MAX_LINE_BYTES:,} a CSV "
+                "line may have (a quote that is never closed, or a document pasted into a cell?)")
     if "unicode" in text.lower():
         return "not UTF-8 text; save it as UTF-8 or give --profile european"
     if line:
@@ -297,11 +354,24 @@ def _stage_xlsx(con, path: Path, name: str, sheet: str | None = None) -> list[st
     return names
 
 
+NESTED = re.compile(r"STRUCT|MAP|UNION|\[\d*\]$")
+
+
 def _stage_parquet(con, path: Path, name: str) -> list[str]:
+    """Reads a Parquet file as text columns; a contract column holding nested values (a struct, list
+    or map) is an error: cast to text it would be stored as '{'a': ...}'."""
+    table = TABLES[name.split("_", 1)[1]]
     try:
-        names = [r[0] for r in con.sql("DESCRIBE SELECT * FROM read_parquet(?)", params=[str(path)]).fetchall()]
-        casts = ", ".join(f"CAST({ident(n)} AS VARCHAR) AS c{i}" for i, n in enumerate(names))
-        con.sql(f"CREATE TABLE {name} AS SELECT {casts} FROM read_parquet(?)", params=[str(path)])
+        with literal(path) as readable:
+            described = con.sql("DESCRIBE SELECT * FROM read_parquet(?)", params=[readable]).fetchall()
+            for column, type_, *_ in described:
+                if NESTED.search(type_) and column.strip().lower() in table.column_names:
+                    raise InputError(f"{path}: column {column} holds nested values ({type_[:60]}); the contract "
+                                     f"expects {table.column(column.strip().lower()).type.lower()}: flatten it "
+                                     "before exporting")
+            names = [r[0] for r in described]
+            casts = ", ".join(f"CAST({ident(n)} AS VARCHAR) AS c{i}" for i, n in enumerate(names))
+            con.sql(f"CREATE TABLE {name} AS SELECT {casts} FROM read_parquet(?)", params=[readable])
     except duckdb.Error as exc:
         raise InputError(f"{path}: cannot read as Parquet: {_first_error_line(exc)}") from None
     return names

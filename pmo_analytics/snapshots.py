@@ -14,16 +14,19 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
+import signal
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
 from . import contract, db, ingest, summaries, validation
-from .exceptions import ValidationFailed
+from .exceptions import DatabaseBusy, InputError, PublishFailed, ValidationFailed
 from .filters import month_end
 from .settings import db_path
 
@@ -109,6 +112,8 @@ def load(paths, as_of, database=None, progress: Progress = None, profile: str | 
     pool = ThreadPoolExecutor(max_workers=1)
     try:
         sources = ingest.discover(paths, profile)
+        if not sources:
+            raise InputError(f"{', '.join(map(str, paths))}: no table to load in these exports")
         sums = {s.table: pool.submit(s.checksum) for s in sources}
         checks = _stage_all(con, sources, progress, as_of)
         report = Report(as_of, checks, [p for c in checks.values() for p in c.problems], target)
@@ -116,6 +121,7 @@ def load(paths, as_of, database=None, progress: Progress = None, profile: str | 
             raise ValidationFailed(report.problems)
         with publishing(con, target):
             report.problems += validation.check_references(con, checks, existing="pub", as_of=as_of)
+            report.problems += validation.check_dependents(con, checks, existing="pub", as_of=as_of)
             report.problems += validation.check_snapshot(con, checks, as_of, existing="pub")
             if report.errors:
                 raise ValidationFailed(report.problems)
@@ -136,8 +142,12 @@ def refresh_summaries(database=None) -> int:
     try:
         with publishing(con, target, backfill=False):
             con.sql("BEGIN TRANSACTION")
-            summaries.refresh(con, "pub")
-            con.sql("COMMIT")
+            try:
+                summaries.refresh(con, "pub")
+                con.sql("COMMIT")
+            except BaseException:
+                _quietly(con, "ROLLBACK")
+                raise
             return con.sql("SELECT count(*) FROM pub.loads").fetchall()[0][0]
     finally:
         con.close()
@@ -148,10 +158,18 @@ def publishing(con, target: Path, backfill: bool = True):
     """Attaches a copy of `target` (or a new file) as `pub` with the current schema; when the block
     succeeds, checkpoints it and swaps it in with os.replace. On any failure, or a kill, the live file
     is untouched. One publisher at a time per file (snapshots and history imports alike). With
-    `backfill`, summaries missing or of another version are recomputed for every month first."""
-    with _exclusive(target):
-        tmp = target.with_name(f"{target.name}.loading-{os.getpid()}")
-        try:
+    `backfill`, summaries missing or of another version are recomputed for every month first.
+
+    `target` may be a symbolic link: the file it points to is replaced, the link stays. A file that is
+    not a DuckDB database is never overwritten, and a write-ahead log left by a crashed writer is
+    checkpointed into the file before it is copied (a copy without it would lose its rows, and the
+    new file would sit under a log that is not its own)."""
+    target = Path(os.path.realpath(target))
+    tmp = target.with_name(f"{target.name}.loading-{os.getpid()}")
+    try:
+        with _exclusive(target) as lock:
+            _check_database(target)
+            _absorb_wal(target)
             existing = target.exists()
             if existing:
                 shutil.copyfile(target, tmp)
@@ -163,13 +181,103 @@ def publishing(con, target: Path, backfill: bool = True):
                 yield
                 con.sql("CHECKPOINT pub")
             finally:
-                con.sql("DETACH pub")
+                _quietly(con, "DETACH pub")
             _fsync(tmp)
-            os.replace(tmp, target)
-            _fsync(target.parent)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.remove(tmp)
+            with _uninterrupted():
+                _check_still_ours(target, lock)
+                os.replace(tmp, target)
+                _fsync(target.parent)
+    except (OSError, duckdb.IOException) as exc:
+        raise PublishFailed(f"{target}: publishing failed: {_cause(exc)}; nothing was published") from None
+    finally:
+        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+            with contextlib.suppress(OSError):
+                os.remove(leftover)
+
+
+DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
+
+
+def _check_database(target: Path) -> None:
+    """Refuses to publish over anything but a DuckDB database (or nothing): never overwrite a file
+    the workbench did not write."""
+    if not os.path.lexists(target):
+        return
+    if target.is_dir():
+        raise InputError(f"{target}: is a folder, not a DuckDB database file; give --db a file name")
+    with open(target, "rb") as fh:
+        head = fh.read(12)
+    if head[8:12] != DUCKDB_MAGIC:
+        what = "an empty file" if not head else "not a DuckDB database"
+        raise InputError(f"{target}: {what}; the workbench will not overwrite it (give --db a new file name)")
+
+
+def _absorb_wal(target: Path) -> None:
+    """Checkpoints the write-ahead log a read-write session left beside `target` when it crashed (its
+    committed rows are in the log, not yet in the file); refuses when another program holds the file."""
+    wal = target.with_name(target.name + ".wal")
+    if not wal.exists():
+        return
+    try:
+        with duckdb.connect(str(target), config=db.CONFIG) as writer:
+            writer.sql("CHECKPOINT")
+    except duckdb.Error as exc:
+        first = _cause(exc)
+        if "lock" in first.lower():
+            raise DatabaseBusy(f"{target}: another program has the database open for writing ({first}); "
+                               "close it, then publish again; nothing was published") from None
+        raise PublishFailed(f"{target}: its write-ahead log {wal.name} (left by a program that stopped without "
+                            f"closing the database) cannot be replayed: {first}; both files were left as they are "
+                            "and nothing was published") from None
+    if wal.exists():
+        raise DatabaseBusy(f"{target}: {wal.name} is still there after a checkpoint: it is not a log DuckDB "
+                           "wrote for this file, or another program is writing to the database; both files were "
+                           "left as they are and nothing was published")
+
+
+def _check_still_ours(target: Path, lock) -> None:
+    """Last checks before the swap: the lock file is still the one this publisher holds (a removed
+    lock file let another publisher in), and no program has opened the live file for writing."""
+    lock_path = target.with_name(target.name + ".lock")
+    try:
+        same = os.stat(lock_path).st_ino == os.fstat(lock.fileno()).st_ino
+    except FileNotFoundError:
+        same = False
+    if not same:
+        raise DatabaseBusy(f"{lock_path}: the lock file was removed or replaced while publishing, so another "
+                           "load may be running; nothing was published; run the command again")
+    if target.with_name(target.name + ".wal").exists():
+        raise DatabaseBusy(f"{target}: another program opened the database for writing while publishing; "
+                           "nothing was published; close it and run the command again")
+
+
+@contextlib.contextmanager
+def _uninterrupted():
+    """Defers Ctrl+C and SIGTERM over the swap, so 'nothing was published' is never said of a
+    snapshot that was."""
+    signals = {signal.SIGINT, signal.SIGTERM}
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def _quietly(con, sql: str) -> None:
+    """Runs `sql` where a failure must not hide the error being raised (DETACH or ROLLBACK after a
+    fatal write error, such as a full disk)."""
+    with contextlib.suppress(duckdb.Error):
+        con.sql(sql)
+
+
+def _cause(exc: BaseException) -> str:
+    """The first line of an error, with the operating system's reason when there is one."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror} ({exc.filename})" if exc.filename else exc.strerror
+    text = str(exc).strip()
+    text = text.split("Original error: ", 1)[-1]  # DuckDB wraps the OS error in a checkpoint failure
+    lines = text.splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 def _sql_path(path: Path) -> str:
@@ -223,7 +331,7 @@ def _publish(con, checks, as_of: dt.date, report: Report, sha256: dict[str, str]
         summaries.refresh(con, "pub", [as_of])
         con.sql("COMMIT")
     except BaseException:
-        con.sql("ROLLBACK")
+        _quietly(con, "ROLLBACK")
         raise
 
 
@@ -235,15 +343,38 @@ def _replace_table(con, name: str, check: validation.TableCheck, as_of: dt.date)
 
 @contextlib.contextmanager
 def _exclusive(target: Path):
-    """One publisher at a time per database file; a second waits rather than losing a snapshot."""
+    """One publisher at a time per database file; a second waits rather than losing a snapshot.
+    Yields the open lock file (publishing checks it is still in place before the swap)."""
     with open(target.with_name(target.name + ".lock"), "a") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
-        for stale in target.parent.glob(f"{target.name}.loading-*"):  # left by a killed load
-            stale.unlink(missing_ok=True)
+        _remove_stale_copies(target)
         try:
-            yield
+            yield fh
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _remove_stale_copies(target: Path) -> None:
+    """Removes the copies (and their logs) that killed publishers left beside `target`: only names
+    this module writes, and only when the process named in them is gone."""
+    pattern = re.compile(re.escape(target.name) + r"\.loading-(\d+)(?:\.wal)?")
+    for path in target.parent.iterdir():
+        match = pattern.fullmatch(path.name)
+        if match and not process_alive(int(match.group(1))):
+            path.unlink(missing_ok=True)
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process `pid` exists (this process counts as alive)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _fsync(path: Path) -> None:

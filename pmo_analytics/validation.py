@@ -9,10 +9,11 @@ what is loaded.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from . import ingest, profiles
-from .contract import DATE, INTEGER, NUMBER, TABLES, TEXT, Column, Table
+from .contract import DATE, EARLIEST_DATE, INTEGER, LATEST_DATE, NUMBER, TABLES, TEXT, Column, Table
 from .ingest import Source
 from .settings import MAX_PROBLEMS_PER_CHECK
 
@@ -34,6 +35,14 @@ CROSS_COLUMN_RULES = [
      "actual_date < baseline_date - INTERVAL 365 DAY"),
 ]
 
+# Characters a key can hold without showing them: zero-width spaces and joiners, word joiner, BOM,
+# soft hyphen (and the no-break space, which looks like a space). 'P001' followed by one is a
+# look-alike of 'P001'; they are removed from keys and references (with a warning), so the
+# look-alike is caught as the duplicate it is.
+INVISIBLE = "\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\u00ad"
+NO_BREAK_SPACE = "\u00a0"  # read as a space (and so trimmed at either end)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
 # A 1-5 probability scale maps to the middle of each fifth, so the 1-5 band round-trips.
 PROBABILITY_SCALE = {1: 0.1, 2: 0.3, 3: 0.5, 4: 0.7, 5: 0.9}
 
@@ -49,9 +58,14 @@ class Problem:
     column: str | None = None
 
     def __str__(self) -> str:
+        """One line, whatever the export put in a header or a cell (a line break is shown as \\n)."""
         where = ", ".join(x for x in (f"row {self.row}" if self.row else "",
                                       f"column {self.column}" if self.column else "") if x)
-        return f"{self.severity}: {self.file}: {where + ': ' if where else ''}{self.message}"
+        return _one_line(f"{self.severity}: {self.file}: {where + ': ' if where else ''}{self.message}")
+
+
+def _one_line(text: str) -> str:
+    return _CONTROL.sub(lambda m: {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(m.group(), "?"), text)
 
 
 @dataclass
@@ -103,9 +117,14 @@ def _read_type(column: Column) -> str:
     return {DATE: "DATE", NUMBER: "DOUBLE", INTEGER: "DOUBLE"}.get(column.type, "VARCHAR")
 
 
-def _keeps_original(column: Column) -> bool:
+def _identifier(table: Table, column: Column) -> bool:
+    """Keys and references: compared with other rows and files, so invisible characters matter."""
+    return column.type == TEXT and (column.name in table.key or column.references is not None)
+
+
+def _keeps_original(column: Column, table: Table) -> bool:
     """Columns whose value is normalised on staging keep the original too, for messages."""
-    return bool(column.allowed) or (column.type == DATE and column.align is not None)
+    return bool(column.allowed) or (column.type == DATE and column.align is not None) or _identifier(table, column)
 
 
 def _stage_columns(check: TableCheck, typed: bool) -> list[str]:
@@ -127,6 +146,9 @@ def _stage_columns(check: TableCheck, typed: bool) -> list[str]:
                      f"{_text(src)} AS _orig_{name}"]
         elif c.type == DATE and c.align:
             cols += [f"CAST(date_trunc('{c.align}', {src}) AS DATE) AS {name}", f"{src} AS _orig_{name}"]
+        elif _identifier(check.table, c):
+            visible = f"replace(regexp_replace({src}, '[{INVISIBLE}]', '', 'g'), '{NO_BREAK_SPACE}', ' ')"
+            cols += [f"{_text(visible)} AS {name}", f"{_text(src)} AS _orig_{name}"]
         elif c.type == TEXT:
             cols.append(f"{_text(src)} AS {name}")
         else:
@@ -212,8 +234,9 @@ def check_table(con, source: Source, as_of=None) -> TableCheck:
 def _map_columns(check: TableCheck) -> None:
     """Matches header names to contract columns (case and spaces ignored); reports the rest."""
     file, table = str(check.source.path), check.table
+    unknown = []
     for i, col in enumerate(check.header):
-        canon = col.strip().lower().replace(" ", "_")
+        canon = re.sub(r"[\s_]+", "_", col.strip().lower())  # 'Project\nID' wrapped in a spreadsheet header
         if canon in table.column_names:
             if canon in check.mapping:
                 check.problems.append(Problem("error", file, "the header names this column twice; keep one",
@@ -221,8 +244,15 @@ def _map_columns(check: TableCheck) -> None:
             else:
                 check.mapping[canon] = i
         elif canon:
-            check.problems.append(Problem("warning", file, "not a column of the contract; ignored",
-                                          column=col.strip()[:60]))
+            unknown.append(col.strip()[:60])
+    limit = int(MAX_PROBLEMS_PER_CHECK.value())
+    if len(unknown) > limit:
+        shown = ", ".join(unknown[:5])
+        check.problems.append(Problem("warning", file, f"{len(unknown):,} columns are not in the contract and "
+                                      f"were ignored ({shown}, ...)"))
+    else:
+        check.problems += [Problem("warning", file, "not a column of the contract; ignored", column=name)
+                           for name in unknown]
 
 
 def _apply_rules(con, check: TableCheck, rules) -> None:
@@ -273,10 +303,15 @@ def _date_hint(check: TableCheck) -> str:
 
 
 def _probability_scale(con, stg: str) -> str:
-    """'0-1', '1-5' (all whole numbers 1..5, some above 1) or 'percent' (some above 5, none above 100)."""
-    top, whole = con.sql(f"SELECT max(probability), bool_and(probability = round(probability) AND "
-                         f"probability BETWEEN 1 AND 5) FROM {stg} WHERE probability IS NOT NULL").fetchall()[0]
-    if top is None or top <= 1:
+    """'0-1', '1-5' (all whole numbers 1..5, some above 1) or 'percent' (some above 5, none above 100).
+
+    A column that mixes fractions (0 < p < 1) with values above 1 is on no one scale: it stays 0-1,
+    so the values above 1 are reported as out of range instead of rescaling every other row.
+    """
+    top, whole, fractions = con.sql(
+        f"SELECT max(probability), bool_and(probability = round(probability) AND probability BETWEEN 1 AND 5), "
+        f"count_if(probability > 0 AND probability < 1) FROM {stg} WHERE probability IS NOT NULL").fetchall()[0]
+    if top is None or top <= 1 or fractions:
         return "0-1"
     if whole:
         return "1-5"
@@ -287,6 +322,13 @@ def _quote(v: str) -> str:
     """SQL rendering a value for a message: quoted, cut at 40 characters, -250.0 shown as -250."""
     v = f"regexp_replace(CAST({v} AS VARCHAR), '\\.0$', '')"
     return f"'''' || left({v}, 40) || CASE WHEN length({v}) > 40 THEN '...' ELSE '' END || ''''"
+
+
+def _shown_invisible(v: str) -> str:
+    """SQL showing each invisible character of `v` as its code point: 'P001<U+200B>'."""
+    for ch in INVISIBLE + NO_BREAK_SPACE:
+        v = f"replace({v}, '{ch}', '<U+{ord(ch):04X}>')"
+    return v
 
 
 def _rules(check: TableCheck) -> list[tuple[str, str, str, str, str]]:
@@ -301,7 +343,7 @@ def _rules(check: TableCheck) -> list[tuple[str, str, str, str, str]]:
             continue
         v = c.name
         canon = canonical_expr(check, c)
-        original = f"_orig_{v}" if _keeps_original(c) else v
+        original = f"_orig_{v}" if _keeps_original(c, check.table) else v
         if c.required:
             if check.raw is not None:  # a value that did not convert is reported as such, not as missing
                 rules.append((c.name, "error", "'missing value (the column is required)'",
@@ -339,6 +381,13 @@ def _rules(check: TableCheck) -> list[tuple[str, str, str, str, str]]:
                                 else ("a Monday", "%Y-%m-%d", "counted in the week of "))
             rules.append((c.name, "warning", f"{_quote(original)} || ' is not {what}; {place}' || strftime({v}, '{fmt}')",
                           f"{original} <> {v}", "stg"))
+        if c.type == DATE:
+            rules.append((c.name, "error", f"{_quote(original)} || ' is outside the years "
+                          f"{EARLIEST_DATE.year}-{LATEST_DATE.year} (a placeholder date or a typing error?)'",
+                          f"NOT ({v} BETWEEN DATE '{EARLIEST_DATE}' AND DATE '{LATEST_DATE}')", "stg"))
+        if _identifier(check.table, c):
+            rules.append((c.name, "warning", f"{_quote(_shown_invisible(original))} || ' holds an invisible "
+                          "character; removed, read as ' || " + _quote(v), f"{original} <> {v}", "stg"))
         if c.allowed:
             allowed = ", ".join(f"'{a}'" for a in c.allowed)
             rules.append((c.name, "error",
@@ -420,6 +469,31 @@ def check_references(con, checks: dict[str, TableCheck], existing=None, as_of=No
     return problems
 
 
+def check_dependents(con, checks: dict[str, TableCheck], existing: str, as_of) -> list[Problem]:
+    """Rows already loaded for the month that point into a table this load replaces: re-loading
+    projects.csv alone must not leave budget lines of projects the new file no longer has."""
+    problems = []
+    for table in TABLES.values():
+        if table.name in checks:
+            continue
+        for c in table.columns:
+            ref_table, ref_col = (c.references or ".").split(".")
+            if ref_table not in checks or not checks[ref_table].stg:
+                continue
+            count, sample = con.sql(f"""
+                SELECT count(*), list(DISTINCT {c.name} ORDER BY {c.name})[1:5] FROM {existing}.{table.name}
+                WHERE as_of = ? AND {c.name} NOT IN (SELECT {ref_col} FROM {checks[ref_table].stg}
+                                                     WHERE {ref_col} IS NOT NULL)""", params=[as_of]).fetchall()[0]
+            if count:
+                noun = ref_table.removesuffix("s")
+                problems.append(Problem(
+                    "error", str(checks[ref_table].source.path),
+                    f"{count:,} {table.name} row(s) already loaded for {as_of:%Y-%m} refer to {noun}(s) this file "
+                    f"does not have ({', '.join(map(str, sample))}{', ...' if len(sample) == 5 else ''}); "
+                    f"load {table.name} with it, or keep those {ref_table}", column=ref_col))
+    return problems
+
+
 def check_snapshot(con, checks: dict[str, TableCheck], as_of=None, existing=None) -> list[Problem]:
     """Reconciliation across files: totals that disagree, and exports older or newer than the month.
 
@@ -471,3 +545,27 @@ def check_snapshot(con, checks: dict[str, TableCheck], as_of=None, existing=None
                 problems.append(Problem("warning", file, f"newest actuals are for {newest:%Y-%m}, {gap} months "
                                         f"before the snapshot {as_of:%Y-%m}: is this export stale?", column="period"))
     return problems
+
+
+def check_staged(con, source: Source, typed: str, columns: list[str], raw: str | None = None,
+                 extra_rules=(), contract_rules: bool = True) -> TableCheck:
+    """Stages and checks rows already read with the contract's types (a partition of a Parquet history,
+    say) as check_table does a file's, into stg_<typed>.
+
+    `typed` holds c0..cN, the contract `columns` in that order (DATE, DOUBLE or text), and any other
+    columns, which the staged table keeps for `extra_rules`: more (column, severity, message SQL,
+    condition, "stg" | "raw") rules. `raw` is the text copy c0..cN, row for row, when some value was
+    parsed from text. Without `contract_rules` (a table outside the contract) `typed` is checked as it
+    is, by `extra_rules` alone, and `columns` are its column names.
+    """
+    check = TableCheck(source=source, stg=typed, raw=raw, header=list(columns),
+                       mapping={c: i for i, c in enumerate(columns)})
+    if not contract_rules:
+        _apply_rules(con, check, list(extra_rules))
+        return check
+    check.stg = f"stg_{typed}"
+    con.sql(f"CREATE OR REPLACE TABLE {check.stg} AS SELECT {', '.join(_stage_columns(check, typed=True))}, * "
+            f"FROM {typed}")
+    _apply_rules(con, check, _rules(check) + list(extra_rules))
+    check.problems += _duplicate_keys(con, check)
+    return check

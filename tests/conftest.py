@@ -53,3 +53,39 @@ def insert(con, table: str, columns: list[str], rows) -> None:
     marks = ", ".join("?" for _ in columns)
     for row in rows:
         con.sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", params=list(row))
+
+
+def tree(path: Path) -> dict[str, str]:
+    """Every file under `path` (or the file itself) with its SHA-256: compare before and after a
+    refused command to show that nothing the user owns was touched."""
+    path = Path(path)
+    if path.is_file():
+        return {path.name: sha256(path)}
+
+    def state(p: Path) -> str:
+        if p.is_symlink():
+            return f"-> {p.readlink()}"
+        return sha256(p) if p.is_file() else "dir"
+    return {str(p.relative_to(path)): state(p) for p in sorted(path.rglob("*"))}
+
+
+@pytest.fixture
+def pmo_process():
+    """Runs `python -m pmo_analytics ARGS...` as a real process (for signals, kills, exit codes);
+    returns (exit code, stdout, stderr)."""
+    import os
+    import subprocess
+    import sys
+
+    def _run(*args, timeout: float = 300, env: dict | None = None, **kwargs):
+        proc = subprocess.run([sys.executable, "-m", "pmo_analytics", *[str(a) for a in args]],
+                              capture_output=True, text=True, timeout=timeout,
+                              env={**os.environ, **(env or {})}, **kwargs)
+        return proc.returncode, proc.stdout, proc.stderr
+    return _run
+
+
+def one_line_error(err: str) -> list[str]:
+    """The error lines of a command's stderr; asserts there is no traceback."""
+    assert "Traceback" not in err, err
+    return [line for line in err.splitlines() if line.startswith("error")]
