@@ -19,20 +19,21 @@ can hold more history than one machine's database.
 beside the live one (a copy of it, if there is one), replaces the months found in the folder, checks
 keys, commits, and swaps the file in with `os.replace`; months of the database that are not in the
 folder stay. A failed import leaves the database byte-for-byte as it was.
+
+A lake is input like any export: every partition is checked before anything is published (the layout,
+each month's row counts against its `loads` record, the contract's rules; see lake_checks.py), and no
+name or type from a file reaches SQL.
 """
 from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-import duckdb
-
-from . import contract, db, filters, snapshots, summaries
+from . import contract, db, filters, lake_checks, snapshots, summaries
 from .exceptions import InputError, UsageError
 from .settings import db_path
 
@@ -40,7 +41,6 @@ from .settings import db_path
 TABLES: tuple[str, ...] = (*contract.TABLES, "loads")
 KEYS: dict[str, tuple[str, ...]] = {**{t.name: t.key for t in contract.TABLES.values()}, "loads": ()}
 DEFAULT_DIR = "history"
-_PARTITION = re.compile(r"^as_of=(\d{4}-\d{2}-\d{2})$")
 
 Progress = Callable[[str], object] | None
 
@@ -67,19 +67,13 @@ def export_parquet(database=None, out_dir=DEFAULT_DIR, months: Iterable | None =
                 raise UsageError(f"not loaded in {source}: {', '.join(f'{m:%Y-%m}' for m in missing)}")
         if not chosen:
             raise UsageError(f"{source}: no snapshots to export")
-        staging = Path(tempfile.mkdtemp(prefix=".export-", dir=out))
+        # Absolute: DuckDB reads a leading ~ as the home folder.
+        staging = Path(tempfile.mkdtemp(prefix=".export-", dir=out)).resolve()
         try:
-            in_months = ", ".join(f"DATE '{m.isoformat()}'" for m in chosen)
             for i, table in enumerate(TABLES, 1):
-                order = ", ".join(("as_of", *KEYS[table]))
-                query = f"SELECT * FROM {table} WHERE as_of IN ({in_months}) ORDER BY {order}"
-                rows = con.sql(f"SELECT count(*) FROM ({query})").fetchall()[0][0]
-                written[table] = rows
-                if rows:
-                    con.sql(f"COPY ({query}) TO '{snapshots._sql_path(staging / table)}' "
-                            "(FORMAT parquet, PARTITION_BY (as_of), FILENAME_PATTERN 'data_{i}')")
+                written[table] = _export_table(con, table, chosen, staging)
                 if progress:
-                    progress(f"[{i}/{len(TABLES)}] {table}: {rows:,} rows")
+                    progress(f"[{i}/{len(TABLES)}] {table}: {written[table]:,} rows")
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
@@ -90,6 +84,23 @@ def export_parquet(database=None, out_dir=DEFAULT_DIR, months: Iterable | None =
     if progress:
         progress(f"exported {len(chosen)} snapshot(s) ({chosen[0]:%Y-%m} to {chosen[-1]:%Y-%m}) to {out}")
     return written
+
+
+def _export_table(con, table: str, months: list[dt.date], staging: Path) -> int:
+    """Writes one Parquet file per month of `table` into staging/<table>/as_of=<month>/; returns the rows.
+
+    One COPY per file, to a path made here (a hive PARTITION_BY lets DuckDB build the folders, and it
+    reads a backslash in their path as a separator)."""
+    counts = dict(con.sql(f"SELECT as_of, count(*) FROM {table} WHERE as_of IN (SELECT unnest(?::DATE[])) "
+                          "GROUP BY as_of", params=[months]).fetchall())
+    order = f" ORDER BY {', '.join(KEYS[table])}" if KEYS[table] else ""
+    for month in months:
+        if counts.get(month):
+            part = staging / table / f"as_of={month.isoformat()}"
+            part.mkdir(parents=True)
+            con.execute(f"COPY (SELECT * EXCLUDE (as_of) FROM {table} WHERE as_of = ?{order}) "
+                        f"TO '{snapshots._sql_path(part / 'data_0.parquet')}' (FORMAT parquet)", [month])
+    return sum(counts.values())
 
 
 def _swap_partitions(staging: Path, out: Path, months: list[dt.date]) -> None:
@@ -114,55 +125,33 @@ def _swap_partitions(staging: Path, out: Path, months: list[dt.date]) -> None:
                     raise
 
 
-def partitions(in_dir, table: str) -> dict[dt.date, list[Path]]:
-    """The Parquet files of one table in a history folder, by month."""
-    found: dict[dt.date, list[Path]] = {}
-    folder = Path(in_dir) / table
-    if not folder.is_dir():
-        return found
-    for part in sorted(folder.iterdir()):
-        match = _PARTITION.match(part.name)
-        if match and part.is_dir():
-            files = sorted(part.glob("*.parquet"))
-            if files:
-                found[dt.date.fromisoformat(match.group(1))] = files
-    return found
-
-
 def import_parquet(in_dir, database=None, progress: Progress = None) -> list[dt.date]:
     """Reads a history folder (as export_parquet writes it) into the database; returns the months.
 
     The months in the folder replace those months in the database (every table); other months stay.
-    Built beside the live file and swapped in atomically; raises InputError (database unchanged)
-    when the folder is not a history export, a file cannot be read or a key is duplicated.
+    Every partition is checked first (lake_checks.read); built beside the live file and swapped in
+    atomically. Raises InputError (database unchanged) when the folder is not a history export, or
+    lake_checks.LakeRejected (an InputError listing every problem) when any of it is wrong.
     """
     src = Path(in_dir)
-    loads = partitions(src, "loads")
-    if not loads:
-        raise InputError(f"{src}: not a PMO history folder (expected {src}/loads/as_of=YYYY-MM-DD/*.parquet, "
-                         "as `export_parquet` writes)")
-    months = sorted(loads)
-    files = {t: partitions(src, t) for t in TABLES}
-    for table, parts in files.items():
-        extra = sorted(set(parts) - set(months))
-        if extra:
-            raise InputError(f"{src / table}: month(s) {', '.join(f'{m:%Y-%m}' for m in extra)} have no "
-                             "record in loads/; export the history again")
     target = db_path(database)
-    target.parent.mkdir(parents=True, exist_ok=True)
     con = db.memory()
     try:
+        lake = lake_checks.read(con, src, progress)
+        months = lake.months
+        if not months:  # read() reports why first; this only guards the publish
+            raise InputError(f"{src}: no month of this history can be imported")
+        target.parent.mkdir(parents=True, exist_ok=True)
         with snapshots.publishing(con, target):
-            in_months = ", ".join(f"DATE '{m.isoformat()}'" for m in months)
             con.sql("BEGIN TRANSACTION")
             try:
                 for i, table in enumerate(TABLES, 1):
-                    con.sql(f"DELETE FROM pub.{table} WHERE as_of IN ({in_months})")
-                    paths = [p for ps in files[table].values() for p in ps]
-                    if paths:
-                        _insert(con, table, paths, in_months)
+                    con.sql(f"DELETE FROM pub.{table} WHERE as_of IN (SELECT unnest(?::DATE[]))", params=[months])
+                    for select in lake.inserts[table]:
+                        con.sql(f"INSERT INTO pub.{table} BY NAME {select}")
                     if progress:
-                        progress(f"[{i}/{len(TABLES)}] {table}: {len(paths)} file(s)")
+                        files = sum(len(p.files) for m, p in lake.parts[table].items() if m in months)
+                        progress(f"[{i}/{len(TABLES)}] {table}: {files} file(s)")
                 summaries.refresh(con, "pub", months)
                 con.sql("COMMIT")
             except BaseException:
@@ -173,32 +162,3 @@ def import_parquet(in_dir, database=None, progress: Progress = None) -> list[dt.
     if progress:
         progress(f"imported {len(months)} snapshot(s) ({months[0]:%Y-%m} to {months[-1]:%Y-%m}) into {target}")
     return months
-
-
-def _insert(con, table: str, paths: list[Path], in_months: str) -> None:
-    listed = ", ".join(f"'{snapshots._sql_path(p)}'" for p in paths)
-    source = (f"read_parquet([{listed}], hive_partitioning = true, hive_types = {{'as_of': DATE}}, "
-              "union_by_name = true)")
-    try:
-        columns = con.sql(f"DESCRIBE SELECT * FROM {source}").fetchall()
-        have = {r[0] for r in con.sql(
-            "SELECT column_name FROM duckdb_columns() WHERE database_name = 'pub' AND table_name = ?",
-            params=[table]).fetchall()}
-        for name, type_, *_ in columns:
-            if name not in have:  # written by a newer contract: kept, not dropped
-                con.sql(f'ALTER TABLE pub.{table} ADD COLUMN "{name}" {type_}')
-        con.sql(f"INSERT INTO pub.{table} BY NAME SELECT * FROM {source}")
-    except duckdb.Error as exc:
-        first = str(exc).strip().splitlines()[0]
-        raise InputError(f"{paths[0].parent.parent}: cannot read it into {table}: {first}") from None
-    key = KEYS[table] or ()
-    if key:
-        dup = con.sql(f"SELECT as_of, {', '.join(key)} FROM pub.{table} WHERE as_of IN ({in_months}) "
-                      "GROUP BY ALL HAVING count(*) > 1 LIMIT 1").fetchall()
-        if dup:
-            raise InputError(f"{paths[0].parent.parent}: duplicate key {dup[0][1:]} in {dup[0][0]:%Y-%m}")
-    else:  # loads: one record per month
-        dup = con.sql(f"SELECT as_of FROM pub.{table} WHERE as_of IN ({in_months}) GROUP BY as_of "
-                      "HAVING count(*) > 1 LIMIT 1").fetchall()
-        if dup:
-            raise InputError(f"{paths[0].parent.parent}: two records for {dup[0][0]:%Y-%m}")

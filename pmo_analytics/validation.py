@@ -145,7 +145,10 @@ def _stage_columns(check: TableCheck, typed: bool) -> list[str]:
             cols += [f"lower(regexp_replace(trim({src}), '[\\s/\\-]+', '_', 'g')) AS {name}",
                      f"{_text(src)} AS _orig_{name}"]
         elif c.type == DATE and c.align:
-            cols += [f"CAST(date_trunc('{c.align}', {src}) AS DATE) AS {name}", f"{src} AS _orig_{name}"]
+            # date_trunc fails on a year such as 300000: such a date is kept as it is, for the range rule
+            in_range = f"{src} BETWEEN DATE '{EARLIEST_DATE}' AND DATE '{LATEST_DATE}'"
+            cols += [f"CASE WHEN {in_range} THEN CAST(date_trunc('{c.align}', {src}) AS DATE) ELSE {src} END AS {name}",
+                     f"{src} AS _orig_{name}"]
         elif _identifier(check.table, c):
             visible = f"replace(regexp_replace({src}, '[{INVISIBLE}]', '', 'g'), '{NO_BREAK_SPACE}', ' ')"
             cols += [f"{_text(visible)} AS {name}", f"{_text(src)} AS _orig_{name}"]
@@ -548,24 +551,28 @@ def check_snapshot(con, checks: dict[str, TableCheck], as_of=None, existing=None
 
 
 def check_staged(con, source: Source, typed: str, columns: list[str], raw: str | None = None,
-                 extra_rules=(), contract_rules: bool = True) -> TableCheck:
+                 extra_rules=(), contract_rules: bool = True, keys: bool = True, name: str | None = None,
+                 params=None) -> TableCheck:
     """Stages and checks rows already read with the contract's types (a partition of a Parquet history,
     say) as check_table does a file's, into stg_<typed>.
 
     `typed` holds c0..cN, the contract `columns` in that order (DATE, DOUBLE or text), and any other
     columns, which the staged table keeps for `extra_rules`: more (column, severity, message SQL,
     condition, "stg" | "raw") rules. `raw` is the text copy c0..cN, row for row, when some value was
-    parsed from text. Without `contract_rules` (a table outside the contract) `typed` is checked as it
-    is, by `extra_rules` alone, and `columns` are its column names.
+    parsed from text. Without `keys` duplicate keys are not looked for (rows of several snapshots
+    staged together). `typed` may be a parenthesised query instead, with its `params`; the staged
+    table is then stg_<name>. Without `contract_rules` (a table outside the contract) `typed` is
+    checked as it is, by `extra_rules` alone, and `columns` are its column names.
     """
     check = TableCheck(source=source, stg=typed, raw=raw, header=list(columns),
                        mapping={c: i for i, c in enumerate(columns)})
     if not contract_rules:
         _apply_rules(con, check, list(extra_rules))
         return check
-    check.stg = f"stg_{typed}"
+    check.stg = f"stg_{name or typed}"
     con.sql(f"CREATE OR REPLACE TABLE {check.stg} AS SELECT {', '.join(_stage_columns(check, typed=True))}, * "
-            f"FROM {typed}")
+            f"FROM {typed}", params=params)
     _apply_rules(con, check, _rules(check) + list(extra_rules))
-    check.problems += _duplicate_keys(con, check)
+    if keys:
+        check.problems += _duplicate_keys(con, check)
     return check

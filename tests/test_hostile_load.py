@@ -360,6 +360,17 @@ def test_dates_outside_1900_2199(run, loaded, exports, value):
                          "years 1900-2199 (a placeholder date or a typing error?)")
 
 
+@pytest.mark.parametrize("table, old, new, column", [
+    ("budget_lines", "PRJ-001,2025-01-01", "PRJ-001,300000-01-01", "period"),
+    ("allocations", "RES-01,PRJ-001,2025-02-03", "RES-01,PRJ-001,0100-02-03 (BC)", "week")], ids=["period", "week"])
+def test_month_and_week_dates_outside_the_years(run, loaded, exports, table, old, new, column):
+    """Aligned to a month or a week before the range rule: date_trunc of year 300000 used to crash."""
+    edit(exports / f"{table}.csv", old, new)
+    errors = refused(run, ("load", exports, "--as-of", MAR, "--db", loaded), loaded)
+    assert errors[0] == (f"error: {exports / (table + '.csv')}: row 1, column {column}: '{new.split(',')[-1]}' is "
+                         "outside the years 1900-2199 (a placeholder date or a typing error?)")
+
+
 def test_zero_width_space_makes_a_lookalike_duplicate(run, loaded, exports):
     edit(exports / "projects.csv", "PRJ-003,Contact", "PRJ-002\u200b,Contact")
     for name in ("budget_lines", "progress", "allocations", "risks", "milestones"):
