@@ -82,17 +82,22 @@ def _report_done(result) -> None:
 
 
 def cmd_month(args) -> int:
-    from .reports import run_month
+    from .reports import Interrupted, run_month, stop_on_signals
 
-    try:
-        result = run_month(args.month, args.exports, database=args.db, out_dir=args.out, progress=_err,
-                           profile=args.profile)
-    except ValidationFailed as exc:
-        for p in exc.problems:
-            _err(str(p))
-        _err(f"the exports have errors: nothing was loaded and no report was written; "
-             f"{db_path(args.db)} and {args.out}/ are unchanged")
-        return 1
+    # Ctrl+C, SIGTERM, SIGHUP: the notebooks are stopped, the work folder removed, exit 128 + signal.
+    with stop_on_signals():
+        try:
+            result = run_month(args.month, args.exports, database=args.db, out_dir=args.out, progress=_err,
+                               profile=args.profile)
+        except ValidationFailed as exc:
+            for p in exc.problems:
+                _err(str(p))
+            _err(f"the exports have errors: nothing was loaded and no report was written; "
+                 f"{db_path(args.db)} and {args.out}/ are unchanged")
+            return 1
+        except Interrupted as exc:
+            _err(str(exc))
+            return 128 + exc.signum
     for p in result.load.warnings:
         _err(str(p))
     _report_done(result)
@@ -100,9 +105,15 @@ def cmd_month(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from .reports import build_report
+    from .reports import Interrupted, build_report, stop_on_signals
 
-    _report_done(build_report(args.month, database=args.db, out_dir=args.out, progress=_err))
+    with stop_on_signals():
+        try:
+            result = build_report(args.month, database=args.db, out_dir=args.out, progress=_err)
+        except Interrupted as exc:
+            _err(str(exc))
+            return 128 + exc.signum
+    _report_done(result)
     return 0
 
 
@@ -132,7 +143,8 @@ def cmd_refresh(args) -> int:
 def cmd_serve(args) -> int:
     from .serve import serve
 
-    return serve(port=args.port, host=args.host, token=args.token, preheat=args.preheat, database=args.db)
+    return serve(port=args.port, host=args.host, token=args.token, preheat=args.preheat, database=args.db,
+                 max_kernels=args.max_kernels)
 
 
 def cmd_profiles(args) -> int:
@@ -229,11 +241,18 @@ def build_parser() -> argparse.ArgumentParser:
                                                "(once, for a database written by an older version)"))
     p.set_defaults(func=cmd_refresh)
 
+    from .serve import kernel_count, port_number
+    from .settings import SERVE_MAX_KERNELS
+
     p = with_db(sub.add_parser("serve", help="serve the directors' dashboards (Voila) on 127.0.0.1"))
-    p.add_argument("--port", type=int, default=None, help=f"port (default {SERVE_PORT.default}, or $PMO_PORT)")
+    p.add_argument("--port", type=port_number, default=None,
+                   help=f"port, 1-65535 (default {SERVE_PORT.default}, or $PMO_PORT)")
     p.add_argument("--host", default=None, help=f"address to listen on (default {SERVE_HOST.default})")
     p.add_argument("--token", default=None, help="require this token in the URL (default: none, local only)")
     p.add_argument("--preheat", action="store_true", help="keep kernels warm so dashboards open faster")
+    p.add_argument("--max-kernels", type=kernel_count, default=None, metavar="N",
+                   help=f"dashboards open at once, each a kernel of about 240 MB; one more gets HTTP 503 "
+                        f"(default {SERVE_MAX_KERNELS.default}, or ${SERVE_MAX_KERNELS.env})")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("profiles", help="list the import profiles shipped with the workbench")

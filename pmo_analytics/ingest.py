@@ -16,7 +16,6 @@ import hashlib
 import os
 import re
 import tempfile
-import zipfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -188,16 +187,11 @@ def _mspdi_cached(path: str, mtime: float) -> dict:
 
 
 def _workbook_tables(path: Path) -> dict[str, str]:
-    """Sheets of a workbook named after canonical tables: {table: sheet name}."""
-    import openpyxl
+    """Visible worksheets of a workbook named after canonical tables: {table: sheet name}. A hidden
+    sheet is never one (often a stale copy); a workbook that cannot be read safely says why, here."""
+    from . import workbooks
 
-    try:
-        book = openpyxl.load_workbook(path, read_only=True)
-    except Exception:  # not a workbook: staging reports it with a clear message
-        return {}
-    names = {s.strip().lower(): s for s in book.sheetnames}
-    book.close()
-    return {t: names[t] for t in TABLES if t in names}
+    return workbooks.tables(path, TABLES)
 
 
 def _table_of(path: Path) -> str | None:
@@ -251,16 +245,17 @@ def positional(n: int) -> list[str]:
     return [f"c{i}" for i in range(n)]
 
 
-def stage_text(con: duckdb.DuckDBPyConnection, source: Source, name: str) -> list[str]:
-    """Reads one file into table `name` as text, columns c0..cN in file order; returns the header."""
+def stage_text(con: duckdb.DuckDBPyConnection, source: Source, name: str) -> tuple[list[str], list[str]]:
+    """Reads one file into table `name` as text, columns c0..cN in file order; returns the header and
+    notes on how it was read (a workbook's percent cells, hidden sheets, merged ranges)."""
     con.sql(f"DROP TABLE IF EXISTS {name}")
     if source.format == "csv":
         names = header(source)
         _read_csv(con, source.path, name, ["VARCHAR"] * len(names))
-        return names
+        return names, []
     if source.format == "xlsx":
         return _stage_xlsx(con, source.path, name, source.sheet)
-    return _stage_parquet(con, source.path, name)
+    return _stage_parquet(con, source.path, name), []
 
 
 def stage_typed_csv(con: duckdb.DuckDBPyConnection, source: Source, name: str, types: list[str],
@@ -331,27 +326,25 @@ def _sniff_text(path: Path) -> None:
         raise InputError(f"{path}: not a text CSV file; it contains binary data{hint}")
 
 
-def _stage_xlsx(con, path: Path, name: str, sheet: str | None = None) -> list[str]:
+def _stage_xlsx(con, path: Path, name: str, sheet: str | None = None) -> tuple[list[str], list[str]]:
+    """Stages a workbook's sheet as text (workbooks.read: the visible sheet named after the table, else
+    the first visible one); a formula or error cell in a contract column is an error naming the cell."""
     import pandas as pd
 
+    from . import workbooks
+
     table = name.split("_", 1)[1]
-    try:
-        with pd.ExcelFile(path, engine="openpyxl") as book:
-            sheets = {s.strip().lower(): s for s in book.sheet_names}
-            sheet = sheet or sheets.get(table, book.sheet_names[0])
-            frame = pd.read_excel(book, sheet_name=sheet, dtype=str, keep_default_na=False)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise InputError(f"{path}: not a readable Excel workbook ({_first_error_line(exc)})") from None
-    names = [str(c) for c in frame.columns]
-    frame.columns = positional(len(names))
-    frame = frame.replace({"": None})
+    read = workbooks.read(path, sheet=sheet, table=table, columns=TABLES[table].column_names)
+    names = read.header
+    frame = pd.DataFrame([[v or None for v in row] for row in read.rows], columns=positional(len(names)),
+                         dtype=object)
     con.register("_xlsx_frame", frame)
     try:
         cols = ", ".join(f"CAST({c} AS VARCHAR) AS {c}" for c in frame.columns) or "NULL AS c0"
         con.sql(f"CREATE TABLE {name} AS SELECT {cols} FROM _xlsx_frame")
     finally:
         con.unregister("_xlsx_frame")
-    return names
+    return names, list(read.notes)
 
 
 NESTED = re.compile(r"STRUCT|MAP|UNION|\[\d*\]$")

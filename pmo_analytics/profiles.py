@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from . import profile_schema as schema
 from .contract import DATE, INTEGER, NUMBER, TABLES
 from .exceptions import InputError, UsageError
 
@@ -71,17 +72,17 @@ class Profile:
     name: str
     description: str = ""
     path: Path | None = None
-    kind: str = "mapped"  # mapped | canonical | workbook | mspdi
-    encoding: str = "auto"
-    delimiter: str = "auto"
-    header_row: int = 1
-    transpose: bool = False
-    decimal: str = "."
-    thousands: str = ","
-    dates: tuple[str, ...] = ("%Y-%m-%d",)
-    placeholders: tuple[str, ...] = ()
-    units: tuple[str, ...] = ()  # unit words after numbers, dropped before parsing ('£1.90m')
-    detect: tuple[str, ...] = ()
+    kind: str = schema.default("", "kind")  # mapped | canonical | workbook | mspdi
+    encoding: str = schema.default("read", "encoding")
+    delimiter: str = schema.default("read", "delimiter")
+    header_row: int = schema.default("read", "header_row")
+    transpose: bool = schema.default("read", "transpose")
+    decimal: str = schema.default("read", "decimal")
+    thousands: str = ","  # the schema's default depends on decimal: ',' or '.' when decimal is ','
+    dates: tuple[str, ...] = schema.default("read", "dates")
+    placeholders: tuple[str, ...] = schema.default("read", "placeholders")
+    units: tuple[str, ...] = schema.default("read", "units")  # unit words after numbers ('£1.90m'), dropped
+    detect: tuple[str, ...] = schema.default("detect", "columns")
     tables: dict[str, dict[str, ColumnMap]] = field(default_factory=dict)
     distinct: tuple[str, ...] = ()  # tables whose rows identical once mapped are kept once
 
@@ -110,65 +111,76 @@ TEMPLATE_FIELD = re.compile(r"\{([^{}]+)\}")
 
 
 def _column_map(spec) -> ColumnMap:
-    if isinstance(spec, str):
-        return ColumnMap(sources=(spec,))
-    if isinstance(spec, list):
-        return ColumnMap(sources=tuple(spec))
-    cols = spec.get("columns", spec.get("column", ()))
+    """A ColumnMap from a column spec the schema has checked (profile_schema.COLUMN)."""
+    if not isinstance(spec, dict):
+        return ColumnMap(sources=schema.strings(spec))
     repeats = spec.get("number_repeats")
     return ColumnMap(
-        sources=(cols,) if isinstance(cols, str) else tuple(cols),
+        sources=schema.strings(spec.get("columns", spec.get("column", ()))),
         value=None if "value" not in spec else str(spec["value"]),
         scale=spec.get("scale"),
-        values=tuple((_norm(k), str(v)) for k, v in spec.get("values", {}).items()),
-        formats=tuple(spec.get("formats", ())),
-        template=None if "template" not in spec else str(spec["template"]),
+        values=tuple((_norm(k), v) for k, v in spec.get("values", {}).items()),
+        formats=schema.strings(spec.get("formats", ())),
+        template=spec.get("template"),
         default=None if "default" not in spec else str(spec["default"]),
-        number_repeats=None if repeats is None else ((repeats,) if isinstance(repeats, str) else tuple(repeats)),
-        placeholders=tuple(str(c) for c in spec.get("placeholders", ())),
+        number_repeats=None if repeats is None else schema.strings(repeats),
+        placeholders=schema.strings(spec.get("placeholders", ())),
     )
 
 
 def parse(text: str, path: Path | None = None, name: str | None = None) -> Profile:
-    """A Profile from TOML text; errors name the file and what is wrong."""
+    """A Profile from TOML text, checked against profile_schema; errors name the file and the key."""
     where = str(path or name or "profile")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"{where}: not valid TOML: {exc}") from None
-    read = data.get("read", {})
+    schema.check(data, where)
+
+    def get(section: str, key: str):
+        return schema.setting(data, section, key)
+
     tables, distinct = {}, []
     for table, cols in data.get("tables", {}).items():
-        if table not in TABLES:
-            raise UsageError(f"{where}: unknown table [tables.{table}] (tables: {', '.join(TABLES)})")
         cols = dict(cols)
-        if isinstance(cols.get("distinct"), bool) and "distinct" not in TABLES[table].column_names \
-                and cols.pop("distinct"):
+        if "distinct" not in TABLES[table].column_names and cols.pop("distinct", False):
             distinct.append(table)
-        unknown = set(cols) - set(TABLES[table].column_names)
-        if unknown:
-            raise UsageError(f"{where}: [tables.{table}] has columns the contract does not know: "
-                             f"{', '.join(sorted(unknown))}")
         tables[table] = {c: _column_map(spec) for c, spec in cols.items()}
-    dates = read.get("dates", ["%Y-%m-%d"])
+    decimal, thousands = get("read", "decimal"), get("read", "thousands")
     return Profile(
-        name=data.get("name", name or (path.stem if path else "profile")),
-        description=data.get("description", ""),
+        name=get("", "name") or name or (path.stem if path else "profile"),
+        description=get("", "description"),
         path=path,
-        kind=data.get("kind", "mapped"),
-        encoding=read.get("encoding", "auto"),
-        delimiter=read.get("delimiter", "auto"),
-        header_row=int(read.get("header_row", 1)),
-        transpose=bool(read.get("transpose", False)),
-        decimal=read.get("decimal", "."),
-        thousands=read.get("thousands", "," if read.get("decimal", ".") == "." else "."),
-        dates=(dates,) if isinstance(dates, str) else tuple(dates),
-        placeholders=tuple(str(p) for p in read.get("placeholders", ())),
-        units=tuple(str(u) for u in read.get("units", ())),
-        detect=tuple(data.get("detect", {}).get("columns", ())),
+        kind=get("", "kind"),
+        encoding=get("read", "encoding"),
+        delimiter=get("read", "delimiter"),
+        header_row=get("read", "header_row"),
+        transpose=get("read", "transpose"),
+        decimal=decimal,
+        thousands=("," if decimal == "." else ".") if thousands is None else thousands,
+        dates=schema.strings(get("read", "dates")),
+        placeholders=schema.strings(get("read", "placeholders")),
+        units=schema.strings(get("read", "units")),
+        detect=schema.strings(get("detect", "columns")),
         tables=tables,
         distinct=tuple(distinct),
     )
+
+
+def _read_file(path: Path) -> Profile:
+    """A Profile from a .toml file; a folder, unreadable or non-UTF-8 file is a UsageError naming it."""
+    if path.is_dir():
+        raise UsageError(f"{path}: is a folder; expected a profile file (UTF-8 TOML)")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read the profile ({exc.strerror or exc})") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path}: not UTF-8 text (byte {exc.start}); expected a profile file saved as "
+                         "UTF-8 TOML") from None
+    return parse(text, path=path)
 
 
 def shipped() -> dict[str, Profile]:
@@ -188,8 +200,10 @@ def resolve(spec: str | None) -> Profile | None:
     if spec in profiles:
         return profiles[spec]
     path = Path(spec)
-    if path.suffix == ".toml" and path.is_file():
-        return parse(path.read_text(encoding="utf-8"), path=path)
+    if path.suffix.lower() == ".toml":
+        if not (path.exists() or path.is_symlink()):
+            raise UsageError(f"{path}: no such profile file")
+        return _read_file(path)
     raise UsageError(f"unknown profile {spec!r}: give a .toml file or one of {', '.join(profiles)}")
 
 
@@ -210,7 +224,13 @@ def fallback(path: Path) -> Profile:
 
 def candidates(folder: Path) -> list[Profile]:
     """Profiles to try for auto-detection: those kept next to the data first, then the shipped ones."""
-    local = [parse(f.read_text(encoding="utf-8"), path=f) for f in sorted(folder.glob("*.toml"))]
+    local = []
+    for f in sorted(folder.glob("*.toml")):
+        try:
+            local.append(_read_file(f))
+        except UsageError as exc:  # refused, not skipped: the user meant it to be tried
+            raise UsageError(f"{exc} (a profile in the data folder, tried for auto-detection; fix or "
+                             "move it)") from None
     return local + [p for p in shipped().values() if p.detect]
 
 
@@ -285,16 +305,11 @@ def _read_cached(path: str, mtime: float, encoding: str, delimiter: str, header_
     p = Path(path)
     notes = []
     if p.suffix.lower() in (".xlsx", ".xlsm"):
-        import openpyxl
+        from . import workbooks  # checks the archive, refuses formula and error cells, notes what it changed
 
-        try:
-            book = openpyxl.load_workbook(p, read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
-            raise InputError(f"{p}: not a readable Excel workbook ({exc})") from None
-        ws = book[sheet] if sheet else book.worksheets[0]
-        rows = [["" if v is None else (v.isoformat() if hasattr(v, "isoformat") else str(v)) for v in r]
-                for r in ws.iter_rows(values_only=True)]
-        book.close()
+        read = workbooks.read(p, sheet=sheet, header_row=0 if transpose else header_row)
+        rows = read.rows if transpose else [[]] * (read.header_row - 1) + [read.header] + read.rows
+        notes += read.notes
     else:
         raw = p.read_bytes()
         if not raw.strip():

@@ -16,6 +16,14 @@ deleted), so a failed run leaves the previous pack of that month as it was. A no
 raises ReportFailed naming the notebook, the cell and the error, and its executed copy (with the
 traceback) is kept in `reports/.failed-YYYY-MM/` for the analyst.
 
+Only what the workbench wrote is ever replaced or deleted. index.html carries a manifest (month,
+generator, version, the SHA-256 of every file); `reports/YYYY-MM` is replaced only when it carries a
+valid one and holds nothing else, unchanged since, and is not the exports folder (nor inside or
+above it); otherwise the run is refused (PackRefused) before anything is loaded. Work folders and
+`.failed-YYYY-MM/` carry marker files; stale ones are removed only when marked and their run is gone.
+Notebook processes die with the run (PR_SET_PDEATHSIG; their kernels follow via ipykernel's parent
+poller); under `stop_on_signals` Ctrl+C, SIGTERM and SIGHUP stop them and raise Interrupted.
+
 Reports are deterministic: re-running a month over the same data gives byte-identical HTML apart
 from the `<time>` elements of index.html (when it was generated and loaded); `strip_volatile`
 removes those. The executed notebooks differ only in papermill's timing metadata.
@@ -28,8 +36,10 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import ctypes
 import datetime as dt
 import fcntl
+import hashlib
 import html
 import json
 import os
@@ -46,8 +56,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import __version__, filters, snapshots
 from . import db as _db
-from . import filters, snapshots
 from .exceptions import InputError, PMOError, UsageError, ValidationFailed
 from .settings import db_path
 
@@ -69,6 +79,17 @@ WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 _IMG = re.compile(r"<img\b[^>]*\bsrc=\"data:image/(?:png|jpeg|svg\+xml)")
 _TABLE = re.compile(r"<table\b")
 _VOLATILE = re.compile(r"<time\b[^>]*>.*?</time>", re.DOTALL)
+# What marks a folder as the workbench's, so that it only ever replaces or deletes what it wrote: a
+# pack's index.html carries a manifest (month, generator, version, every file with its SHA-256) in
+# this block; a work folder holds WORK_MARKER (the pid of its run); .failed-YYYY-MM/ holds FAILED_MARKER.
+GENERATOR = "pmo_analytics"
+INDEX = "index.html"
+MANIFEST_ID = "pmo-report"
+_MANIFEST = re.compile(rf'<script type="application/json" id="{MANIFEST_ID}">(.*?)</script>'.encode(), re.DOTALL)
+_MANIFEST_TEXT = re.compile(rf'(<script type="application/json" id="{MANIFEST_ID}">).*?(</script>)', re.DOTALL)
+WORK_MARKER = ".pmo-work.json"
+FAILED_MARKER = ".pmo-failed.json"
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 Progress = Callable[[str], object] | None
 
@@ -84,6 +105,26 @@ class ReportFailed(PMOError):
 
 class MonthNotLoaded(PMOError):
     """`pmo report` for a month that has no snapshot in the database."""
+
+
+class PackRefused(PMOError):
+    """--out, or the month's folder in it, is not the workbench's to replace; nothing was loaded or written."""
+
+
+class PackWriteFailed(PMOError):
+    """Writing the pack failed (a full disk, a file size limit, permissions); nothing was published."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """A stop signal (Ctrl+C, SIGTERM, SIGHUP) ended the run; its notebooks were stopped. `detail`
+    says what was published."""
+
+    def __init__(self, signum: int, detail: str = "nothing was published"):
+        super().__init__(signum)
+        self.signum, self.detail = signum, detail
+
+    def __str__(self) -> str:
+        return f"interrupted; {self.detail}"
 
 
 @dataclass
@@ -102,8 +143,9 @@ class MonthReport:
 
 
 def strip_volatile(text: str) -> str:
-    """The report HTML without what changes between identical runs (the <time> elements)."""
-    return _VOLATILE.sub("<time></time>", text)
+    """The report HTML without what changes between identical runs (the <time> elements, and the
+    manifest, whose digests of the executed notebooks change with papermill's timings)."""
+    return _MANIFEST_TEXT.sub(r"\1\2", _VOLATILE.sub("<time></time>", text))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -124,6 +166,7 @@ def run_month(month, exports_dir, database=None, out_dir=DEFAULT_OUT, progress: 
     if not exports.exists():
         raise InputError(f"{exports}: no such file or folder")
     books = _resolve_notebooks(notebooks)
+    _preflight(out_dir, f"{as_of:%Y-%m}", exports)
     steps = _Steps(progress, 3 + len(books))
     steps(f"checking {exports}")
     checked = snapshots.check([exports], profile=profile, as_of=as_of)
@@ -139,7 +182,13 @@ def run_month(month, exports_dir, database=None, out_dir=DEFAULT_OUT, progress: 
     steps(f"loading {exports} as the snapshot of {as_of:%Y-%m}")
     loaded = snapshots.load([exports], as_of, database=database, profile=profile)
     steps.note(f"published {as_of:%Y-%m} to {db_path(database)} (quality {loaded.quality_score}/100)")
-    result = _build(as_of, database, out_dir, books, steps, jobs)
+    try:
+        result = _build(as_of, database, out_dir, books, steps, jobs)
+    except Interrupted as exc:
+        if exc.detail == "nothing was published":
+            exc.detail = (f"the {as_of:%Y-%m} snapshot was loaded but no report was published "
+                          f"({Path(out_dir) / f'{as_of:%Y-%m}'} is as it was)")
+        raise
     result.load = loaded
     result.seconds = time.perf_counter() - start
     _warn_later_reports(as_of, Path(out_dir), steps)
@@ -157,6 +206,7 @@ def build_report(month, database=None, out_dir=DEFAULT_OUT, progress: Progress =
     start = time.perf_counter()
     as_of = filters.month_end(month)
     books = _resolve_notebooks(notebooks)
+    _preflight(out_dir, f"{as_of:%Y-%m}")
     result = _build(as_of, database, out_dir, books, _Steps(progress, 1 + len(books)), jobs)
     result.seconds = time.perf_counter() - start
     return result
@@ -212,52 +262,120 @@ def _snapshot_info(database: Path, as_of: dt.date) -> tuple[list[dt.date], dict]
     return loaded, row
 
 
+def _preflight(out_dir, name: str, exports: Path | None = None) -> None:
+    """Refuses, before anything is loaded or written, an --out that cannot hold the pack (a file, not
+    writable) and a month folder that is not the workbench's to replace: the exports folder (or one
+    inside or above it), a symbolic link, a folder without the workbench's manifest or with files
+    the manifest does not list or that changed since."""
+    shown_out = Path(out_dir)
+    shown = shown_out / name
+    _check_out_dir(shown_out)
+    try:
+        final = (shown_out.resolve() / name).resolve()
+        source = exports.resolve() if exports is not None else None
+    except (OSError, RuntimeError) as exc:
+        raise PackRefused(f"cannot resolve {shown}: {exc}; choose another --out") from None
+    if source is not None and final == source:
+        raise PackRefused(f"{shown} is the exports folder {exports}: the {name} pack would replace it; "
+                          f"choose another --out")
+    if source is not None and source.is_relative_to(final):
+        raise PackRefused(f"{shown} holds the exports {exports}: the {name} pack would replace it; "
+                          f"choose another --out")
+    if source is not None and final.is_relative_to(source):
+        raise PackRefused(f"{shown} is inside the exports folder {exports}: the pack would be written among "
+                          f"the exports; choose another --out")
+    _refuse_pack(shown_out.resolve() / name, shown, name)
+
+
+def _check_out_dir(out: Path) -> None:
+    """--out must be a folder, or creatable, and writable; says which folder when it is not."""
+    probe = out
+    while not probe.exists():
+        if probe.is_symlink():
+            raise PackRefused(f"cannot create {out}: {probe} is a broken symbolic link; choose another --out")
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if not probe.is_dir():
+        where = "" if probe == out else f"cannot create {out}: "
+        raise PackRefused(f"{where}{probe} is a file, not a folder; choose another --out")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        try:
+            read_only = bool(os.statvfs(probe).f_flag & os.ST_RDONLY)
+        except OSError:
+            read_only = False
+        why = "read-only file system" if read_only else "permission denied"
+        raise PackRefused(f"cannot write to {probe} ({why}); choose another --out")
+
+
 def _build(as_of: dt.date, database, out_dir, books: list[Path], steps: _Steps, jobs: int | None) -> MonthReport:
     database = db_path(database).resolve()
-    out = Path(out_dir).resolve()
-    loaded, load_row = _snapshot_info(database, as_of)
     name = f"{as_of:%Y-%m}"
+    shown = Path(out_dir) / name
+    out = Path(out_dir).resolve()
     final = out / name
+    loaded, load_row = _snapshot_info(database, as_of)
     result = MonthReport(as_of, final, database)
-    out.mkdir(parents=True, exist_ok=True)
-    with _locked(out):
-        _remove_stale(out)
-    staging = Path(tempfile.mkdtemp(prefix=f".{name}.building-{os.getpid()}-", dir=out))
+    staging = None
     try:
-        has_previous = any(d < as_of for d in loaded)
-        run = []
-        for book in books:
-            if book.stem in NEEDS_PREVIOUS and not has_previous:
-                result.skipped[book.stem] = "no earlier snapshot is loaded to compare with"
-            else:
-                run.append(book)
-        for stem, why in result.skipped.items():
-            steps(f"skipping {stem}: {why}")
-        executed = _run_all(run, as_of, database, staging, final, steps, jobs)
-        titles = {}
-        for book in run:
-            nb = executed[book.stem]
-            titles[book.stem] = _title(nb, book.stem)
-            page = _to_html(nb, titles[book.stem])
-            result.figures[book.stem] = len(_IMG.findall(page))
-            (staging / f"{book.stem}.html").write_text(page, encoding="utf-8")
-            result.notebooks.append(book.stem)
-        steps(f"writing index.html and publishing {final}")
-        result.headline = _headline(database, as_of, load_row)
-        tables = {stem: len(_TABLE.findall((staging / f"{stem}.html").read_text(encoding="utf-8")))
-                  for stem in result.notebooks}
-        (staging / "index.html").write_text(
-            _index_html(as_of, result, titles, tables, load_row, loaded), encoding="utf-8")
-        for stem in result.notebooks:
-            if not result.figures[stem]:
-                steps.note(f"warning: {stem}.html shows no figure")
-        os.chmod(staging, 0o755)  # mkdtemp makes it private; a published report is readable like its peers
+        out.mkdir(parents=True, exist_ok=True)
         with _locked(out):
-            _swap_in(staging, final)
-            shutil.rmtree(out / f".failed-{name}", ignore_errors=True)
+            _remove_stale(out)
+        staging = _new_staging(out, name)
+        _render(result, books, loaded, load_row, staging, steps, jobs)
+        steps(f"writing index.html and publishing {final}")
+        with _locked(out), _publishing(shown):
+            _publish(staging, final, shown, name)
+    except OSError as exc:
+        where = f": {exc.filename}" if exc.filename and not str(exc.filename).startswith(str(out)) else ""
+        raise PackWriteFailed(f"cannot write {shown} ({exc.strerror or exc}{where}); nothing was published") from None
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)  # the work folder this run made (gone once swapped in)
     return result
+
+
+def _render(result: MonthReport, books: list[Path], loaded: list[dt.date], load_row: dict, staging: Path,
+            steps: _Steps, jobs: int | None) -> None:
+    """Runs the notebooks and writes every page of the pack into `staging`, index.html (sealed with
+    the manifest) last."""
+    as_of, database, final = result.month, result.database, result.folder
+    has_previous = any(d < as_of for d in loaded)
+    run = []
+    for book in books:
+        if book.stem in NEEDS_PREVIOUS and not has_previous:
+            result.skipped[book.stem] = "no earlier snapshot is loaded to compare with"
+        else:
+            run.append(book)
+    for stem, why in result.skipped.items():
+        steps(f"skipping {stem}: {why}")
+    executed = _run_all(run, as_of, database, staging, final, steps, jobs)
+    titles = {}
+    for book in run:
+        nb = executed[book.stem]
+        titles[book.stem] = _title(nb, book.stem)
+        page = _to_html(nb, titles[book.stem])
+        result.figures[book.stem] = len(_IMG.findall(page))
+        (staging / f"{book.stem}.html").write_text(page, encoding="utf-8")
+        result.notebooks.append(book.stem)
+    result.headline = _headline(database, as_of, load_row)
+    tables = {stem: len(_TABLE.findall((staging / f"{stem}.html").read_text(encoding="utf-8")))
+              for stem in result.notebooks}
+    page = _index_html(as_of, result, titles, tables, load_row, loaded)
+    (staging / INDEX).write_bytes(_seal(staging, page, final.name))
+    for stem in result.notebooks:
+        if not result.figures[stem]:
+            steps.note(f"warning: {stem}.html shows no figure")
+
+
+def _publish(staging: Path, final: Path, shown: Path, name: str) -> None:
+    """Swaps the pack in (under the lock): only over a pack the workbench wrote, checked again now,
+    since the user may have put a file there while the notebooks ran."""
+    files = _refuse_pack(final, shown, name)
+    (staging / WORK_MARKER).unlink()
+    os.chmod(staging, 0o755)  # mkdtemp makes it private; a published report is readable like its peers
+    _swap_in(staging, final, files)
+    _remove_failed(final.parent, name)
 
 
 def _run_all(books: list[Path], as_of: dt.date, database: Path, staging: Path, final: Path,
@@ -297,6 +415,87 @@ def _run_all(books: list[Path], as_of: dt.date, database: Path, staging: Path, f
     if failures:
         raise failures[0]
     return results
+
+
+# ---------------------------------------------------------------------------------------------
+# stopping: no notebook process outlives the run
+
+class _StopState:
+    """What the stop-signal handler knows: whether it fired, and whether a publish is under way."""
+
+    fired = False
+    publishing = 0
+    pending: int | None = None
+
+
+_STOP = _StopState()
+
+
+def _on_stop_signal(signum, frame) -> None:
+    if _STOP.fired:
+        return  # stopping already: a second Ctrl+C must not cut the clean-up short
+    if _STOP.publishing:
+        _STOP.pending = signum  # the swap is a few renames: finish it, then stop
+        return
+    _STOP.fired = True
+    for stop in STOP_SIGNALS:  # ignored in the kernel's sense, so that it holds through interpreter exit too
+        signal.signal(stop, signal.SIG_IGN)
+    raise Interrupted(signum)
+
+
+@contextlib.contextmanager
+def stop_on_signals():
+    """Turns Ctrl+C, SIGTERM and SIGHUP into Interrupted (once) while a command runs, so that it stops
+    its notebooks, removes its work folder and exits 128 + the signal, instead of dying with them running."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {s: signal.signal(s, _on_stop_signal) for s in STOP_SIGNALS}
+    _STOP.fired, _STOP.pending = False, None
+    try:
+        yield
+    finally:
+        if not _STOP.fired:  # once stopping, the process is on its way out: further signals stay ignored
+            for s, handler in previous.items():
+                signal.signal(s, handler)
+        _STOP.pending = None
+
+
+@contextlib.contextmanager
+def _publishing(shown: Path):
+    """Defers a stop signal while the pack is swapped in; raises it afterwards, saying it was published."""
+    _STOP.publishing += 1
+    try:
+        yield
+    finally:
+        _STOP.publishing -= 1
+    if _STOP.pending is not None and not _STOP.publishing:
+        signum, _STOP.pending, _STOP.fired = _STOP.pending, None, True
+        for stop in STOP_SIGNALS:
+            signal.signal(stop, signal.SIG_IGN)
+        raise Interrupted(signum, f"{shown} was published before stopping")
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """A preexec_fn that has Linux SIGKILL the child when this process dies (even by SIGKILL), so a
+    killed run leaves no notebook process behind; its kernel follows (ipykernel's parent poller,
+    JPY_PARENT_PID, ends a kernel within a second of its parent). None where prctl is missing."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up before the fork, not in the child
+    except (OSError, AttributeError):
+        return None
+    parent, kill = os.getpid(), int(signal.SIGKILL)
+
+    def preexec() -> None:
+        prctl(_PR_SET_PDEATHSIG, kill, 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
+    return preexec
 
 
 # The child process that runs one notebook with papermill. Each notebook gets its own process (its
@@ -355,6 +554,7 @@ class _Runner:
         self.procs: set[subprocess.Popen] = set()
         self.lock = threading.Lock()
         self.stopped = False
+        self.preexec = _die_with_parent()
 
     def stop(self) -> None:
         with self.lock:
@@ -378,9 +578,12 @@ class _Runner:
                         raise ReportFailed("stopped")
                     # Run in notebooks/ (so relative paths in notebooks work as in JupyterLab), in a new
                     # session so that stopping it stops its children; the kernel's log goes to `log`.
+                    # Linux kills it if this process dies (PR_SET_PDEATHSIG, tied to this thread,
+                    # which waits for it below).
                     proc = subprocess.Popen([sys.executable, "-c", _CHILD, json.dumps(args)], cwd=NOTEBOOKS,
                                             env=self.env, stdin=subprocess.DEVNULL, stdout=log,
-                                            stderr=subprocess.STDOUT, start_new_session=True)
+                                            stderr=subprocess.STDOUT, start_new_session=True,
+                                            preexec_fn=self.preexec)
                     self.procs.add(proc)
                 try:
                     proc.wait(timeout=NOTEBOOK_TIMEOUT)
@@ -446,18 +649,6 @@ def _injected_index(nb) -> int:
         if "parameters" in cell.get("metadata", {}).get("tags", []):
             return i + 1
     return 0
-
-
-def _keep_failed(executed_path: Path, final: Path) -> Path | None:
-    """Moves the failed notebook as papermill saved it (with the traceback) to reports/.failed-YYYY-MM/,
-    a hidden folder that is not a report; the next complete build of the month removes it."""
-    if not executed_path.is_file():
-        return None
-    folder = final.parent / f".failed-{final.name}"
-    folder.mkdir(exist_ok=True)
-    kept = folder / executed_path.name
-    os.replace(executed_path, kept)
-    return kept
 
 
 def _normalise(nb, final_path: Path):
@@ -710,18 +901,148 @@ def _locked(out: Path):
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-_WORK = re.compile(r"^\.\d{4}-\d{2}\.(?:building|old)-(\d+)-")
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _read_json(path: Path) -> dict | None:
+    """A marker file the workbench wrote (a JSON object naming GENERATOR), else None."""
+    try:
+        if path.is_symlink() or not path.is_file():
+            return None
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("generator") == GENERATOR else None
+
+
+def _write_json(path: Path, data: dict) -> None:
+    """Writes a marker file whole or not at all (a temporary file renamed over it)."""
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _manifest_block(manifest: dict | None) -> bytes:
+    text = "" if manifest is None else json.dumps(manifest, sort_keys=True).replace("</", "<\\/")
+    return f'<script type="application/json" id="{MANIFEST_ID}">{text}</script>'.encode()
+
+
+def _unsealed(page: bytes) -> bytes:
+    """index.html with its manifest block emptied: what the manifest's own digest of index.html covers."""
+    return _MANIFEST.sub(lambda m: _manifest_block(None), page, count=1)
+
+
+def _seal(staging: Path, page: str, name: str) -> bytes:
+    """index.html with the pack's manifest filled in: the month, generator, version and every file
+    written with its SHA-256, so a later run can tell this folder is the workbench's to replace."""
+    files = {p.name: _sha256(p) for p in sorted(staging.iterdir())
+             if p.name not in (INDEX, WORK_MARKER) and p.is_file() and not p.is_symlink()}
+    body = page.replace("</body>", f"{_manifest_block(None).decode()}\n</body>", 1).encode("utf-8")
+    files[INDEX] = hashlib.sha256(_unsealed(body)).hexdigest()
+    manifest = {"generator": GENERATOR, "version": __version__, "month": name, "files": files}
+    return _MANIFEST.sub(lambda m: _manifest_block(manifest), body, count=1)
+
+
+def _manifest(folder: Path) -> dict | None:
+    """The manifest in folder/index.html, or None when there is none (or it is not the workbench's)."""
+    index = folder / INDEX
+    try:
+        if index.is_symlink() or not index.is_file():
+            return None
+        found = _MANIFEST.search(index.read_bytes())
+        data = json.loads(found.group(1)) if found else None
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("generator") != GENERATOR or not isinstance(data.get("files"), dict):
+        return None
+    return data
+
+
+def _pack_problem(folder: Path, name: str) -> tuple[str | None, list[str]]:
+    """Why `folder` is not a pack the workbench wrote for month `name` (None when it is, or is absent),
+    and the files its manifest lists that are present (what replacing it deletes)."""
+    if folder.is_symlink():
+        return f"is a symbolic link (to {os.readlink(folder)}), not a folder pmo wrote", []
+    if not folder.exists():
+        return None, []
+    if not folder.is_dir():
+        return "exists and is a file, not a folder pmo wrote", []
+    manifest = _manifest(folder)
+    if manifest is None:
+        return f"exists and was not written by pmo (no pmo manifest in its {INDEX})", []
+    if manifest.get("month") != name:
+        return f"holds the {manifest.get('month')} pack, not {name}'s", []
+    files = manifest["files"]
+    entries = sorted(folder.iterdir())
+    foreign = [p.name for p in entries if p.name not in files or p.is_symlink() or not p.is_file()]
+    if foreign:
+        more = f" and {len(foreign) - 1} more" if len(foreign) > 1 else ""
+        return f"holds {foreign[0]}{more}, which pmo did not write", []
+    for path in entries:
+        digest = (hashlib.sha256(_unsealed(path.read_bytes())).hexdigest() if path.name == INDEX
+                  else _sha256(path))
+        if digest != files[path.name]:
+            return f"holds {path.name}, which was changed since pmo wrote it", []
+    return None, [p.name for p in entries]
+
+
+def _refuse_pack(folder: Path, shown: Path, name: str) -> list[str]:
+    """Raises PackRefused unless `folder` is absent or a pack the workbench wrote for `name`, unchanged
+    since; returns the files replacing it deletes."""
+    try:
+        problem, files = _pack_problem(folder, name)
+    except OSError as exc:
+        raise PackRefused(f"cannot read {shown}: {exc.strerror or exc}; move it or choose another --out") from None
+    if problem:
+        raise PackRefused(f"{shown} {problem}; move it or choose another --out")
+    return files
+
+
+_WORK = re.compile(r"^\.(\d{4}-\d{2})\.(?:building|old)-(\d+)-")
+
+
+def _process_started(pid: int) -> str | None:
+    """When process `pid` started (clock ticks since boot, /proc/PID/stat), to tell a reused pid."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def _new_staging(out: Path, name: str) -> Path:
+    """The hidden work folder a pack is rendered in, marked as the workbench's with this process's pid."""
+    staging = Path(tempfile.mkdtemp(prefix=f".{name}.building-{os.getpid()}-", dir=out))
+    _write_json(staging / WORK_MARKER, {"generator": GENERATOR, "version": __version__, "month": name,
+                                        "pid": os.getpid(), "started": _process_started(os.getpid())})
+    return staging
 
 
 def _remove_stale(out: Path) -> None:
-    """Removes the work folders of runs that were killed (their process is gone)."""
+    """Removes the work folders of runs that were killed: only those the workbench marked (or an
+    unmarked one that is empty), and only when the process named in it is gone."""
     for path in out.iterdir():
         match = _WORK.match(path.name)
-        if match and not _alive(int(match.group(1))):
-            shutil.rmtree(path, ignore_errors=True)
+        if not match or path.is_symlink() or not path.is_dir():
+            continue
+        pid = int(match.group(2))
+        marker = _read_json(path / WORK_MARKER)
+        if marker is not None and marker.get("pid") == pid:
+            if not _alive(pid, marker.get("started")):
+                shutil.rmtree(path, ignore_errors=True)
+        elif not _alive(pid):
+            problem, files = _pack_problem(path, match.group(1))  # an old pack, or one sealed but not swapped in
+            if problem is None and files:
+                _clear(path, files)
+            with contextlib.suppress(OSError):
+                path.rmdir()  # only when empty: nothing else is ever removed
 
 
-def _alive(pid: int) -> bool:
+def _alive(pid: int, started: str | None = None) -> bool:
     if pid == os.getpid():
         return True
     try:
@@ -730,11 +1051,27 @@ def _alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
+    return started is None or _process_started(pid) in (None, started)
+
+
+def _clear(folder: Path, files: Iterable[str] | None = None) -> bool:
+    """Deletes `files` (default: the regular files directly in `folder`) and then the folder if that
+    left it empty; never anything else, never recursively. True when the folder is gone."""
+    names = files if files is not None else [p.name for p in folder.iterdir() if p.is_file() and not p.is_symlink()]
+    for name in names:
+        path = folder / name
+        if path.is_file() and not path.is_symlink():
+            path.unlink()
+    try:
+        folder.rmdir()
+    except OSError:
+        return False
     return True
 
 
-def _swap_in(staging: Path, final: Path) -> None:
-    """Renames the complete pack into place: the old one away first, deleted once the new one is in."""
+def _swap_in(staging: Path, final: Path, files: Iterable[str] | None = None) -> None:
+    """Renames the complete pack into place: the old one away first, and once the new one is in,
+    the old one's `files` deleted (the caller checked they are the workbench's) and its folder."""
     old = None
     if final.exists():
         old = Path(tempfile.mkdtemp(prefix=f".{final.name}.old-{os.getpid()}-", dir=final.parent))
@@ -748,7 +1085,44 @@ def _swap_in(staging: Path, final: Path) -> None:
         raise
     snapshots._fsync(final.parent)
     if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+        _clear(old, files)
+
+
+def _keep_failed(executed_path: Path, final: Path) -> Path | None:
+    """Moves the failed notebook as papermill saved it (with the traceback) to reports/.failed-YYYY-MM/,
+    a hidden folder that is not a report, listed in its marker; the next complete build removes what it
+    lists. A folder of that name the workbench did not write is left alone (the notebook is not kept)."""
+    folder = final.parent / f".failed-{final.name}"
+    if not executed_path.is_file():
+        return None
+    with _locked(final.parent):
+        marker = _read_json(folder / FAILED_MARKER)
+        if folder.is_symlink() or (folder.exists() and marker is None and any(folder.iterdir())):
+            return None
+        folder.mkdir(exist_ok=True)
+        marker = marker or {"generator": GENERATOR, "version": __version__, "month": final.name, "files": {}}
+        kept = folder / executed_path.name
+        if kept.is_symlink() or (kept.exists() and marker["files"].get(kept.name) != _sha256(kept)):
+            return None  # not the copy the workbench kept: the user's now
+        os.replace(executed_path, kept)
+        marker["files"][kept.name] = _sha256(kept)
+        _write_json(folder / FAILED_MARKER, marker)
+    return kept
+
+
+def _remove_failed(out: Path, name: str) -> None:
+    """After a complete build: deletes the failed notebooks .failed-YYYY-MM/ kept (those its marker
+    lists, unchanged), the marker, and the folder if that emptied it; anything else stays."""
+    folder = out / f".failed-{name}"
+    if folder.is_symlink() or not folder.is_dir():
+        return
+    marker = _read_json(folder / FAILED_MARKER)
+    if marker is not None:
+        files = marker.get("files") or {}
+        ours = [n for n, digest in files.items() if (folder / n).is_file() and _sha256(folder / n) == digest]
+        _clear(folder, [*ours, FAILED_MARKER])
+    with contextlib.suppress(OSError):
+        folder.rmdir()  # an empty folder holds nothing to lose
 
 
 def _warn_later_reports(as_of: dt.date, out: Path, steps: _Steps) -> None:

@@ -201,7 +201,8 @@ def check_table(con, source: Source, as_of=None) -> TableCheck:
         check.header = ingest.header(source)
     else:
         check.raw = f"raw_{name}"
-        check.header = ingest.stage_text(con, source, check.raw)
+        check.header, notes = ingest.stage_text(con, source, check.raw)
+        check.problems += [Problem("warning", file, note) for note in notes]
     _map_columns(check)
     missing = [c for c in table.required if c not in check.mapping]
     if missing:
