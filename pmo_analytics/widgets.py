@@ -8,12 +8,17 @@ as an escaped HTML table; `view.table` holds that table as a DataFrame. Choosing
 
 Rules the views keep (see DESIGN.md):
 - a short-lived read-only connection per redraw: DuckDB locks the file, so none is held between redraws;
+- redraws are coalesced (`Redraws`): in a dashboard a change only schedules a redraw on the kernel's
+  event loop, and a burst of changes (a key held down, a hostile websocket) costs one redraw of the
+  last state, not one per message; in plain Python and while a notebook cell runs (papermill, nbval)
+  a change redraws at once, and `FilterBar.flush()` runs a pending redraw now;
 - widget values are untrusted: they only reach SQL as bound parameters of the metrics functions, and a
   dropdown only accepts values from its own options (read from the database);
 - a viewer never sees a traceback: an error shows a one-line message (the details go to the log).
 """
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import html
 import logging
@@ -29,7 +34,7 @@ from IPython.display import HTML, display
 from . import figures, filters, metrics
 from .db import connect
 from .exceptions import PMOError
-from .settings import SAMPLE_DIR, db_path
+from .settings import REDRAW_DELAY, SAMPLE_DIR, db_path
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +122,18 @@ def html_table(df: pd.DataFrame, max_rows: int = 25) -> str:
             "text-align:right}.pmo-table th{background:#f1f3f5;position:sticky;top:0}</style>")
 
 
+def _display_data(obj) -> dict:
+    """The output `display(obj)` would send: its mime bundle, formatted as the kernel formats it (the
+    inline backend's PNG for a figure); outside IPython, IPython's default formats (HTML, text)."""
+    from IPython import get_ipython
+    from IPython.core.formatters import DisplayFormatter
+
+    shell = get_ipython()
+    formatter = shell.display_formatter if shell is not None else DisplayFormatter()
+    data, metadata = formatter.format(obj)
+    return {"output_type": "display_data", "data": data, "metadata": metadata}
+
+
 def _message(text: str) -> HTML:
     return HTML("<div style='padding:12px;background:#fff9db;border-left:4px solid #f59f00'>"
                 f"{html.escape(text)}</div>")
@@ -130,13 +147,134 @@ def _set_options(dropdown: W.Dropdown, options: list[tuple[str, str]]) -> None:
     dropdown.value = current if current in {v for _, v in options} else options[0][1]
 
 
+# ------------------------------------------------------------------------------ coalesced redraws
+def _in_cell() -> bool:
+    """True while an IPython kernel runs a cell (its current shell request is an execute_request):
+    code in a cell that sets a filter and then reads `view.table` sees the new table at once."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with ipywidgets
+        return False
+    get_parent = getattr(getattr(get_ipython(), "kernel", None), "get_parent", None)
+    if get_parent is None:
+        return False
+    try:
+        parent = get_parent("shell") or {}
+    except Exception:  # noqa: BLE001 - another kernel's API: then behave as outside a cell
+        return False
+    return parent.get("header", {}).get("msg_type") == "execute_request"
+
+
+def _loop_for_redraws() -> asyncio.AbstractEventLoop | None:
+    """The running event loop (a kernel's tornado IOLoop runs on asyncio) when redraws may wait for
+    it; None when they must run at once (no loop running, or inside a notebook cell)."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+    return None if _in_cell() else loop
+
+
+class Redraws:
+    """Coalesces redraws: latest wins.
+
+    `request(callback)` runs callback on the running event loop once `delay` seconds have passed
+    without another request (the timer restarts with each one), so a stream of widget messages
+    (queued in the kernel faster than `delay` apart) costs one redraw when it ends, not one per
+    message, and the messages are read at full speed meanwhile. Requests for a callback already
+    pending are merged into it; callbacks read the widget values when they run, so the last change
+    wins. With `first=True` the callback runs before the others (the filter bar narrows its options
+    before the views redraw). Callbacks requested while a flush runs run in that flush.
+
+    Without a running loop (plain Python, tests), inside a notebook cell (nbval, papermill reports:
+    the notebook must show the final state when the cell ends) or with `delay` 0, a request runs at
+    once. `flush()` runs whatever is pending now. `deferred` is True while callbacks run from the
+    loop's timer, after the widget message that asked for them was answered (see `View.show`).
+    """
+
+    def __init__(self, delay: float | None = None):
+        if delay is None:
+            try:
+                delay = min(max(0.0, float(REDRAW_DELAY.value())), 10.0)  # nan becomes 0
+            except (TypeError, ValueError):
+                log.warning("%s=%r is not a number of seconds; using %s", REDRAW_DELAY.env,
+                            REDRAW_DELAY.value(), REDRAW_DELAY.default)
+                delay = REDRAW_DELAY.default
+        self.delay = float(delay)
+        self.runs = 0  # callbacks run so far
+        self.deferred = False
+        self._pending: dict = {}
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_loop: asyncio.AbstractEventLoop | None = None
+        self._due = 0.0
+        self._flushing = False
+
+    @property
+    def pending(self) -> bool:
+        return bool(self._pending)
+
+    def request(self, callback, first: bool = False) -> None:
+        if first:
+            self._pending.pop(callback, None)
+            self._pending = {callback: None, **self._pending}
+        else:
+            self._pending.setdefault(callback, None)
+        if self._flushing:
+            return
+        loop = _loop_for_redraws() if self.delay > 0 else None
+        if loop is None:
+            self.flush()
+            return
+        self._due = loop.time() + self.delay
+        if self._timer is None or self._timer_loop is not loop:  # none yet, or left on a closed loop
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer, self._timer_loop = loop.call_at(self._due, self._fire, loop), loop
+
+    def _fire(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._timer = None
+        if loop.time() + 0.001 < self._due:  # asked again meanwhile: wait `delay` after the last ask
+            self._timer = loop.call_at(self._due, self._fire, loop)
+            return
+        self.deferred = True
+        try:
+            self.flush()
+        finally:
+            self.deferred = False
+
+    def flush(self) -> None:
+        """Runs the pending callbacks now, in order; one that fails is logged and the others still run."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._flushing:
+            return
+        self._flushing = True
+        failed = None
+        try:
+            while self._pending:
+                callback = next(iter(self._pending))
+                del self._pending[callback]
+                self.runs += 1
+                try:
+                    callback()
+                except Exception as exc:  # noqa: BLE001 - re-raised once the others have run
+                    log.exception("redraw %r failed", callback)
+                    failed = failed or exc
+        finally:
+            self._flushing = False
+        if failed is not None:
+            raise failed
+
+
 # ------------------------------------------------------------------------------ the filter bar
 class FilterBar:
     """The filters every view shares: month, portfolio, program, department and project.
 
     Options come from the database (the projects of the chosen month, read with bound parameters);
     program, department and project options narrow to the portfolio (and program, department) chosen.
-    `filters()` gives the metrics keyword arguments; `on_change(callback)` is called once per change.
+    `filters()` gives the metrics keyword arguments; `on_change(callback)` is called once per change,
+    or in a dashboard once per burst of changes (`redraws` coalesces them; `flush()` runs them now).
     """
 
     def __init__(self, db=None, month=None):
@@ -154,6 +292,9 @@ class FilterBar:
         self.currency: str | None = None
         self._listeners = []
         self._busy = False
+        self._stale = False  # a value changed and the options are not narrowed to it yet
+        self._projects_for: str | None = None  # the month whose projects `projects` holds
+        self.redraws = Redraws()
         self.widget = W.VBox([W.HBox([self.month, self.portfolio, self.program]),
                               W.HBox([self.department, self.project]), self.status])
         self._busy = True
@@ -193,6 +334,7 @@ class FilterBar:
                                  "showing the latest.</span>")
 
     def _read_projects(self) -> None:
+        self._projects_for = self.month.value
         if not self.month.value:
             self.projects = self.projects.iloc[0:0]
             return
@@ -253,11 +395,31 @@ class FilterBar:
                 "project_ids": self.project.value or None}
 
     def on_change(self, callback) -> None:
-        """Calls callback() after every change of the filters (one call per user action)."""
+        """Calls callback() after every change of the filters (one call per user action; in a
+        dashboard one call per burst of changes, reading the values when it runs)."""
         self._listeners.append(callback)
+
+    def flush(self) -> None:
+        """Runs the pending narrowing and redraws now (a report or a test that needs the final state)."""
+        self.redraws.flush()
+
+    def sync(self) -> None:
+        """Narrows the options to the current values if a change is not applied yet (re-reading the
+        projects when the month changed)."""
+        if not self._stale:
+            return
+        self._busy = True
+        try:
+            if self.month.value != self._projects_for:
+                self._read_projects()
+            self._narrow()
+        finally:
+            self._busy = False
+            self._stale = False
 
     def select_project(self, project_id) -> None:
         """Drills down to a project of the month (or back to all projects with None / '')."""
+        self.sync()
         if not project_id:
             self.project.value = ALL
             return
@@ -274,21 +436,17 @@ class FilterBar:
                 self._busy = False
         self.project.value = str(project_id)
 
-    def _on_value(self, change) -> None:
+    def _on_value(self, _change) -> None:
         if self._busy:
             return
-        self._busy = True
-        try:
-            if change.owner is self.month:
-                self._read_projects()
-            self._narrow()
-        finally:
-            self._busy = False
-        self._notify()
+        self._stale = True
+        self.redraws.request(self._apply, first=True)
 
-    def _notify(self) -> None:
+    def _apply(self) -> None:
+        """Narrows the options to the latest values, then redraws every listener once."""
+        self.sync()
         for callback in list(self._listeners):
-            callback()
+            self.redraws.request(callback)
 
 
 # ------------------------------------------------------------------------------ views
@@ -322,7 +480,11 @@ class View:
                         f"<p style='margin:0 0 6px;color:#495057'>{html.escape(self.question)}</p>")
         self.widget = W.VBox([header, W.HBox(controls), self.out])
         bar.on_change(self.refresh)
-        self.refresh()
+        self.refresh()  # the first draw is synchronous: a notebook or report shows it when the cell ends
+
+    def redraw_soon(self) -> None:
+        """Asks for a redraw (a control of this view changed): coalesced with the filter bar's."""
+        self.bar.redraws.request(self.refresh)
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
@@ -343,6 +505,7 @@ class View:
     # -- drawing
     def refresh(self, *_args) -> None:
         """Re-reads the data for the current filters and redraws; errors become a friendly message."""
+        self.bar.sync()
         f = self.bar.filters()
         figs, before = [], set(plt.get_fignums())
         try:
@@ -363,19 +526,32 @@ class View:
             for num in set(plt.get_fignums()) - before:
                 plt.close(num)
             figs = []
+        items = [_message(self.message)] if self.message else [*figs, HTML(html_table(self.table, self.max_rows))]
         try:
-            with self.out:
-                self.out.clear_output(wait=True)
-                if self.message:
-                    display(_message(self.message))
-                for fig in figs:
-                    display(fig)
-                if not self.message:
-                    display(HTML(html_table(self.table, self.max_rows)))
+            self.show(items)
         finally:
             for fig in figs:
                 plt.close(fig)
         self._update_drill(f)
+
+    def show(self, items: list, clear: bool = True) -> None:
+        """Shows items (figures, HTML) in the view's Output, in place of what it showed (or after it).
+
+        `with out:` sends the items as outputs of the request the kernel is handling, which the page
+        files under the Output widget only until that request is answered; a coalesced redraw runs
+        later, from the event loop, so it sets the Output's outputs itself.
+        """
+        if self.bar.redraws.deferred:
+            shown = tuple(_display_data(item) for item in items)
+            self.out.outputs = shown if clear else self.out.outputs + shown
+            return
+        if clear:
+            self.out.outputs = ()  # drop what a coalesced redraw set, so the next one is sent again
+        with self.out:
+            if clear:
+                self.out.clear_output(wait=True)
+            for item in items:
+                display(item)
 
     # -- drill-down
     def _update_drill(self, f: dict) -> None:
@@ -399,7 +575,11 @@ class View:
 
     def _on_drill(self, change) -> None:
         if not self._drilling and change.new:
-            self.bar.select_project(change.new)
+            self.bar.redraws.request(self._drill)
+
+    def _drill(self) -> None:
+        if self.drill.value:  # the latest choice; a redraw since may have reset the list
+            self.bar.select_project(self.drill.value)
 
 
 class BudgetView(View):
@@ -451,7 +631,7 @@ class ResourceView(View):
     def controls(self):
         self.by = W.ToggleButtons(options=[("Auto", "auto"), ("Team", "team"), ("Person", "resource"),
                                            ("Role", "role")], value="auto", style={"button_width": "70px"})
-        self.by.observe(lambda _change: self.refresh(), names="value")
+        self.by.observe(lambda _change: self.redraw_soon(), names="value")
         return [self.by]
 
     def grouping(self, f) -> str:
@@ -543,7 +723,7 @@ class KpiView(View):
     def controls(self):
         self.measure = W.ToggleButtons(options=[("CPI", "cpi"), ("SPI", "spi")], value="cpi",
                                        style={"button_width": "60px"})
-        self.measure.observe(lambda _change: self.refresh(), names="value")
+        self.measure.observe(lambda _change: self.redraw_soon(), names="value")
         return [self.measure]
 
     def load(self, con, f):
@@ -590,7 +770,7 @@ class DriftView(View):
 
     def _control_changed(self, _change):
         if not self._busy:
-            self.refresh()
+            self.redraw_soon()
 
     def _previous_options(self, f) -> None:
         """The snapshots before the chosen month; after a month change, the one just before it."""
@@ -640,17 +820,15 @@ class DriftView(View):
         super().refresh(*args)
         if self.message:
             return
-        with self.out:
-            for name, (label, columns) in self.lists.items():
-                frame = self.frames.get(name)
-                if frame is not None:
-                    display(HTML(f"<h4 style='margin:10px 0 4px'>{html.escape(label)}: {len(frame)}</h4>"
-                                 + html_table(frame[columns], 10)))
+        self.show([HTML(f"<h4 style='margin:10px 0 4px'>{html.escape(label)}: {len(self.frames[name])}</h4>"
+                        + html_table(self.frames[name][columns], 10))
+                   for name, (label, columns) in self.lists.items() if self.frames.get(name) is not None],
+                  clear=False)
 
 
 VIEWS = (BudgetView, EvmView, ResourceView, RiskView, MilestoneView, KpiView, DriftView)
 
 __all__ = [
-    "VIEWS", "BudgetView", "DriftView", "EvmView", "FilterBar", "KpiView", "MilestoneView", "ResourceView",
-    "RiskView", "View", "exports_folder", "html_table", "resolve_db", "show", "snapshot_currency",
+    "VIEWS", "BudgetView", "DriftView", "EvmView", "FilterBar", "KpiView", "MilestoneView", "Redraws",
+    "ResourceView", "RiskView", "View", "exports_folder", "html_table", "resolve_db", "show", "snapshot_currency",
 ]
