@@ -33,7 +33,8 @@ def run_variant(variant: str, folder: Path, out: Path) -> dict:
     import duckdb
     import pandas as pd
 
-    from pmo_analytics import contract, snapshots
+    from pmo_analytics import contract
+    from pmo_analytics.snapshots import loading as snapshots
 
     start = time.perf_counter()
     if variant == "pmo":

@@ -39,10 +39,14 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pmo_analytics import connect, db, filters, snapshots, summaries
+from pmo_analytics import connect
 from pmo_analytics import metrics as M
 from pmo_analytics.metrics import changes as drift_mod
 from pmo_analytics.metrics import improvement as kpis_mod
+from pmo_analytics.snapshots import loading as snapshots
+from pmo_analytics.snapshots import summaries
+from pmo_analytics.store import connection as db
+from pmo_analytics.store import loads
 
 OUT = Path(__file__).resolve().parent / "out"
 TARGET_MS = 150.0
@@ -65,7 +69,7 @@ def build(projects: int, months: int, rebuild: bool) -> Path:
             shutil.rmtree(sample)
     folders = sorted(p for p in sample.glob("????-??") if p.is_dir()) if sample.exists() else []
     if len(folders) < months:
-        from pmo_analytics.sample import write_sample
+        from pmo_analytics.demo.sample import write_sample
 
         t0 = time.perf_counter()
         print(f"writing the sample: {projects:,} projects, {months} monthly snapshots -> {sample}",
@@ -77,7 +81,7 @@ def build(projects: int, months: int, rebuild: bool) -> Path:
     loaded = set()
     if database.exists():
         with connect(database) as con:
-            loaded = {d.strftime("%Y-%m") for d in filters.snapshots(con)}
+            loaded = {d.strftime("%Y-%m") for d in loads.months(con)}
     todo = [f for f in folders if f.name not in loaded]
     if not todo:
         print(f"reusing {database} ({len(loaded)} snapshots)", flush=True)
@@ -574,7 +578,7 @@ def _main() -> int:
     if unknown:
         parser.error(f"unknown function(s): {', '.join(unknown)}; known: {', '.join(CASES)}")
     con = connect(database)
-    loaded = filters.snapshots(con)
+    loaded = loads.months(con)
     snap, prev = loaded[-1], loaded[-2] if len(loaded) > 1 else None
     size = con.sql("SELECT rows_projects, rows_budget_lines, rows_allocations FROM loads WHERE as_of = ?",
                    params=[snap]).fetchall()[0]

@@ -14,11 +14,13 @@ import threading
 import time
 from pathlib import Path
 
-from . import contract, profiles, snapshots
-from .exceptions import InputError, PMOError, ValidationFailed
-from .filters import month_end
-from .settings import DEMO_MONTHS, DEMO_PROJECTS, DEMO_SEED, SAMPLE_DIR, SERVE_HOST, SERVE_PORT, db_path
+from pmo_analytics import settings
+from pmo_analytics.exceptions import InputError, PMOError, ValidationFailed
+from pmo_analytics.periods import month_end
+from pmo_analytics.settings import db_path
 
+# Commands import what they need when they run: `pmo --help` and `pmo snapshots` start without pandas,
+# matplotlib or the notebook stack (see the README's start-up figures).
 
 PROFILE_HELP = ("how to read exports not in the workbench's own format: a shipped profile name "
                 "(see `pmo profiles`) or a .toml file; picked from the columns when omitted")
@@ -29,7 +31,7 @@ def _err(message: str) -> None:
 
 
 def cmd_sample(args) -> int:
-    from .sample import write_sample
+    from pmo_analytics.demo.sample import write_sample
 
     start = time.perf_counter()
     written = write_sample(args.outdir, projects=args.projects, months=args.months, seed=args.seed,
@@ -41,12 +43,16 @@ def cmd_sample(args) -> int:
 
 
 def cmd_check(args) -> int:
+    from pmo_analytics import snapshots
+
     report = snapshots.check(args.paths, progress=_err, profile=args.profile, as_of=args.as_of)
     print(report.summary())
     return 1 if report.errors else 0
 
 
 def cmd_load(args) -> int:
+    from pmo_analytics import snapshots
+
     unchanged = f"nothing was loaded; {db_path(args.db)} is unchanged"
     try:
         report = snapshots.load(args.paths, args.as_of, database=args.db, progress=_err, profile=args.profile)
@@ -68,12 +74,23 @@ def cmd_load(args) -> int:
 
 
 def cmd_snapshots(args) -> int:
-    frame = snapshots.list_snapshots(args.db)
-    if frame.empty:
+    from pmo_analytics.store import loads
+
+    rows = loads.snapshot_rows(args.db)
+    if not rows:
         print(f"no snapshots in {db_path(args.db)}")
-    else:
-        print(frame.drop(columns=["as_of"]).to_string(index=False))
+        return 0
+    shown = [c for c in loads.COLUMNS if c != "as_of"]
+    cells = [[_cell(v) for c, v in zip(loads.COLUMNS, row) if c != "as_of"] for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(shown)]
+    for line in [shown, *cells]:  # text columns left, numbers right, as pandas printed them
+        print("  ".join(v.ljust(w) if i in (0, len(shown) - 1) else v.rjust(w)
+                        for i, (v, w) in enumerate(zip(line, widths))).rstrip())
     return 0
+
+
+def _cell(value) -> str:
+    return "" if value is None else str(value)
 
 
 def _report_done(result) -> None:
@@ -82,7 +99,7 @@ def _report_done(result) -> None:
 
 
 def cmd_month(args) -> int:
-    from .reports import Interrupted, run_month, stop_on_signals
+    from pmo_analytics.reports.cycle import Interrupted, run_month, stop_on_signals
 
     # Ctrl+C, SIGTERM, SIGHUP: the notebooks are stopped, the work folder removed, exit 128 + signal.
     with stop_on_signals():
@@ -105,7 +122,7 @@ def cmd_month(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from .reports import Interrupted, build_report, stop_on_signals
+    from pmo_analytics.reports.cycle import Interrupted, build_report, stop_on_signals
 
     with stop_on_signals():
         try:
@@ -118,7 +135,7 @@ def cmd_report(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from .history import export_parquet
+    from pmo_analytics.snapshots.history import export_parquet
 
     rows = export_parquet(args.db, args.parquet, months=args.months, progress=_err)
     print(f"wrote {sum(rows.values()):,} rows of {len(rows)} tables to {args.parquet} (hive layout: "
@@ -127,7 +144,7 @@ def cmd_export(args) -> int:
 
 
 def cmd_import(args) -> int:
-    from .history import import_parquet
+    from pmo_analytics.snapshots.history import import_parquet
 
     months = import_parquet(args.parquet, args.db, progress=_err)
     print(f"imported {len(months)} snapshot(s) from {args.parquet} into {db_path(args.db)}")
@@ -135,31 +152,38 @@ def cmd_import(args) -> int:
 
 
 def cmd_refresh(args) -> int:
+    from pmo_analytics import snapshots
+
     count = snapshots.refresh_summaries(args.db)
     print(f"recomputed the summaries of {count} snapshot(s) in {db_path(args.db)}")
     return 0
 
 
 def cmd_serve(args) -> int:
-    from .serve import serve
+    from pmo_analytics.serve.command import serve
 
     return serve(port=args.port, host=args.host, token=args.token, preheat=args.preheat, database=args.db,
                  max_kernels=args.max_kernels)
 
 
 def cmd_profiles(args) -> int:
+    from pmo_analytics.ingest import profiles
+
     for profile in profiles.shipped().values():
         print(f"{profile.name:<12} {profile.description}")
     return 0
 
 
 def cmd_contract(args) -> int:
+    from pmo_analytics import contract
+
     print(contract.markdown())
     return 0
 
 
 def cmd_demo(args) -> int:
-    from .sample import write_sample
+    from pmo_analytics import snapshots
+    from pmo_analytics.demo.sample import write_sample
 
     outdir = Path(args.outdir)
     _err(f"writing the sample portfolio ({args.projects} projects, {args.months} months) to {outdir}")
@@ -176,29 +200,45 @@ def cmd_demo(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pmo", description="PMO Workbench: load exports into monthly "
-                                     "DuckDB snapshots and report on them.")
+                                     "DuckDB snapshots and report on them.", epilog=settings.described(),
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _data_commands(sub)
+    _cycle_commands(sub)
+    _serve_command(sub)
+    sub.add_parser("profiles", help="list the import profiles shipped with the workbench").set_defaults(
+        func=cmd_profiles)
+    sub.add_parser("contract", help="print the canonical tables (the data contract) as Markdown").set_defaults(
+        func=cmd_contract)
+    return parser
 
-    def with_db(p):
-        p.add_argument("--db", help="DuckDB file (default: $PMO_DB, else data/pmo.duckdb)")
-        return p
 
+def _with_db(p):
+    p.add_argument("--db", help=f"DuckDB file (default: ${settings.DB_PATH.env}, else {settings.DB_PATH.default})")
+    return p
+
+
+def _default(setting: settings.Setting) -> dict:
+    """An option's default from a setting, shown in --help with the variable that changes it."""
+    return {"default": setting.value(), "help": f"{setting.help} (default: %(default)s; ${setting.env})"}
+
+
+def _data_commands(sub) -> None:
     p = sub.add_parser("sample", help="write a synthetic portfolio's exports (deterministic per seed)")
     p.add_argument("outdir")
-    p.add_argument("--projects", type=int, default=DEMO_PROJECTS.default, help="number of projects")
-    p.add_argument("--months", type=int, default=DEMO_MONTHS.default, help="months of history")
-    p.add_argument("--seed", type=int, default=DEMO_SEED.default, help="random seed")
-    p.add_argument("--end", default="2026-10", help="last snapshot month, YYYY-MM")
+    p.add_argument("--projects", type=int, **_default(settings.DEMO_PROJECTS))
+    p.add_argument("--months", type=int, **_default(settings.DEMO_MONTHS))
+    p.add_argument("--seed", type=int, **_default(settings.DEMO_SEED))
+    p.add_argument("--end", default="2026-10", help="last snapshot month, YYYY-MM (default: %(default)s)")
     p.add_argument("--history", action="store_true",
                    help="write one folder per month (OUTDIR/YYYY-MM/) instead of the last month only")
     p.set_defaults(func=cmd_sample)
 
-    p = sub.add_parser("demo", help="write the sample, load every month, list the snapshots")
-    with_db(p)
-    p.add_argument("--outdir", default=SAMPLE_DIR.default, help="where the sample exports go")
-    p.add_argument("--projects", type=int, default=DEMO_PROJECTS.default)
-    p.add_argument("--months", type=int, default=DEMO_MONTHS.default)
-    p.add_argument("--seed", type=int, default=DEMO_SEED.default)
+    p = _with_db(sub.add_parser("demo", help="write the sample, load every month, list the snapshots"))
+    p.add_argument("--outdir", **_default(settings.SAMPLE_DIR))
+    p.add_argument("--projects", type=int, **_default(settings.DEMO_PROJECTS))
+    p.add_argument("--months", type=int, **_default(settings.DEMO_MONTHS))
+    p.add_argument("--seed", type=int, **_default(settings.DEMO_SEED))
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("check", help="validate exports without loading; print a data-quality report")
@@ -207,60 +247,53 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", type=_month, help="snapshot month the files are for (default: none)")
     p.set_defaults(func=cmd_check)
 
-    p = with_db(sub.add_parser("load", help="validate and load one monthly snapshot atomically"))
+    p = _with_db(sub.add_parser("load", help="validate and load one monthly snapshot atomically"))
     p.add_argument("paths", nargs="+", metavar="PATH", help="export files or folders")
     p.add_argument("--as-of", required=True, type=_month, help="snapshot month, YYYY-MM")
     p.add_argument("--profile", help=PROFILE_HELP)
     p.set_defaults(func=cmd_load)
 
-    p = with_db(sub.add_parser("snapshots", help="list loaded snapshots with row counts and quality"))
-    p.set_defaults(func=cmd_snapshots)
-
-    p = with_db(sub.add_parser("month", help="the monthly cycle: check, load and report a month's exports"))
-    p.add_argument("month", type=_month, help="snapshot month, YYYY-MM")
-    p.add_argument("exports", metavar="EXPORTS_DIR", help="folder (or file) of the month's exports")
-    p.add_argument("--out", default="reports", help="where reports/YYYY-MM/ is written (default: reports)")
-    p.add_argument("--profile", help=PROFILE_HELP)
-    p.set_defaults(func=cmd_month)
-
-    p = with_db(sub.add_parser("report", help="re-run the report notebooks of a loaded month as HTML"))
-    p.add_argument("--month", required=True, type=_month, help="snapshot month, YYYY-MM")
-    p.add_argument("--out", default="reports", help="where reports/YYYY-MM/ is written (default: reports)")
-    p.set_defaults(func=cmd_report)
-
-    p = with_db(sub.add_parser("export", help="write every snapshot as Parquet (hive layout by table and as_of)"))
+    _with_db(sub.add_parser("snapshots", help="list loaded snapshots with row counts and quality")).set_defaults(
+        func=cmd_snapshots)
+    p = _with_db(sub.add_parser("export", help="write every snapshot as Parquet (hive layout by table and as_of)"))
     p.add_argument("--parquet", required=True, metavar="DIR", help="folder to write")
     p.add_argument("--months", nargs="*", metavar="YYYY-MM", help="only these months (default: all)")
     p.set_defaults(func=cmd_export)
-
-    p = with_db(sub.add_parser("import", help="read snapshots back from a Parquet history folder"))
+    p = _with_db(sub.add_parser("import", help="read snapshots back from a Parquet history folder"))
     p.add_argument("--parquet", required=True, metavar="DIR", help="folder written by pmo export")
     p.set_defaults(func=cmd_import)
+    _with_db(sub.add_parser("refresh", help="recompute the per-snapshot summaries the metrics read (once, for a "
+                                            "database written by an older version)")).set_defaults(func=cmd_refresh)
 
-    p = with_db(sub.add_parser("refresh", help="recompute the per-snapshot summaries the metrics read "
-                                               "(once, for a database written by an older version)"))
-    p.set_defaults(func=cmd_refresh)
 
-    from .serve import kernel_count, port_number
-    from .settings import SERVE_MAX_KERNELS
+def _cycle_commands(sub) -> None:
+    p = _with_db(sub.add_parser("month", help="the monthly cycle: check, load and report a month's exports"))
+    p.add_argument("month", type=_month, help="snapshot month, YYYY-MM")
+    p.add_argument("exports", metavar="EXPORTS_DIR", help="folder (or file) of the month's exports")
+    p.add_argument("--out", **_default(settings.REPORTS_DIR))
+    p.add_argument("--profile", help=PROFILE_HELP)
+    p.set_defaults(func=cmd_month)
 
-    p = with_db(sub.add_parser("serve", help="serve the directors' dashboards (Voila) on 127.0.0.1"))
+    p = _with_db(sub.add_parser("report", help="re-run the report notebooks of a loaded month as HTML"))
+    p.add_argument("--month", required=True, type=_month, help="snapshot month, YYYY-MM")
+    p.add_argument("--out", **_default(settings.REPORTS_DIR))
+    p.set_defaults(func=cmd_report)
+
+
+def _serve_command(sub) -> None:
+    from pmo_analytics.serve.command import kernel_count, port_number
+
+    p = _with_db(sub.add_parser("serve", help="serve the directors' dashboards (Voila) on 127.0.0.1"))
     p.add_argument("--port", type=port_number, default=None,
-                   help=f"port, 1-65535 (default {SERVE_PORT.default}, or $PMO_PORT)")
-    p.add_argument("--host", default=None, help=f"address to listen on (default {SERVE_HOST.default})")
+                   help=f"port, 1-65535 (default: {settings.SERVE_PORT.default}; ${settings.SERVE_PORT.env})")
+    p.add_argument("--host", default=None, help=f"address to listen on (default: {settings.SERVE_HOST.default}; "
+                                                f"${settings.SERVE_HOST.env})")
     p.add_argument("--token", default=None, help="require this token in the URL (default: none, local only)")
     p.add_argument("--preheat", action="store_true", help="keep kernels warm so dashboards open faster")
     p.add_argument("--max-kernels", type=kernel_count, default=None, metavar="N",
-                   help=f"dashboards open at once, each a kernel of about 240 MB; one more gets HTTP 503 "
-                        f"(default {SERVE_MAX_KERNELS.default}, or ${SERVE_MAX_KERNELS.env})")
+                   help=f"{settings.SERVE_MAX_KERNELS.help} (default: {settings.SERVE_MAX_KERNELS.default}; "
+                        f"${settings.SERVE_MAX_KERNELS.env})")
     p.set_defaults(func=cmd_serve)
-
-    p = sub.add_parser("profiles", help="list the import profiles shipped with the workbench")
-    p.set_defaults(func=cmd_profiles)
-
-    p = sub.add_parser("contract", help="print the canonical tables (the data contract) as Markdown")
-    p.set_defaults(func=cmd_contract)
-    return parser
 
 
 def _month(value: str):
@@ -279,7 +312,11 @@ def _on_sigterm(signum, frame):
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except PMOError as exc:  # a setting's environment variable that does not convert
+        _err(f"error: {exc}")
+        return exc.exit_code
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if threading.current_thread() is threading.main_thread() else None
     try:
         code = args.func(args)

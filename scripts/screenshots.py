@@ -30,10 +30,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import pmo_analytics
-from pmo_analytics import figures, filters, metrics, snapshots, widgets
+from pmo_analytics import metrics
+from pmo_analytics.demo.sample import write_sample
 from pmo_analytics.metrics import changes as drift_metrics
 from pmo_analytics.metrics import improvement as kpi_metrics
-from pmo_analytics.sample import write_sample
+from pmo_analytics.metrics import scope as filters
+from pmo_analytics.present import figures
+from pmo_analytics.snapshots import loading as snapshots
+from pmo_analytics.ui import views as widgets
 
 
 def build_demo(folder: Path) -> Path:

@@ -38,8 +38,8 @@ def run(capsys):
 @pytest.fixture(scope="session")
 def demo_db(tmp_path_factory) -> Path:
     """The default demo portfolio (60 projects, 12 monthly snapshots) loaded into a database file."""
-    from pmo_analytics import snapshots
-    from pmo_analytics.sample import write_sample
+    from pmo_analytics.demo.sample import write_sample
+    from pmo_analytics.snapshots import loading as snapshots
 
     folder = tmp_path_factory.mktemp("demo")
     database = folder / "pmo.duckdb"

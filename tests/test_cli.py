@@ -4,9 +4,9 @@ import subprocess
 import sys
 
 import pytest
+from conftest import BAD, CANONICAL, sha256
 
 import pmo_analytics
-from conftest import BAD, CANONICAL, sha256
 
 
 def pmo(*args, env=None, cwd=None):

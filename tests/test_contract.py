@@ -1,9 +1,10 @@
 import csv
 
 import pytest
-
-from pmo_analytics import contract, db
 from conftest import CANONICAL
+
+from pmo_analytics import contract
+from pmo_analytics.store import connection as db
 
 
 def test_every_table_has_its_key_required():

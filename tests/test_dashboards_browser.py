@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 
 import pmo_analytics
-from pmo_analytics import snapshots
-from pmo_analytics.dashboards import money
 from pmo_analytics.metrics.portfolio import headline
+from pmo_analytics.store import loads
+from pmo_analytics.ui.dashboards import money
 
 pytestmark = pytest.mark.slow
 
@@ -233,7 +233,7 @@ def test_load_while_a_dashboard_is_open(server, page, live_db, tmp_path):
     open_dashboard(page, server, "overview")
     budget_before = tile(page, "budget")
     exports = tmp_path / "exports"
-    from pmo_analytics.sample import write_sample
+    from pmo_analytics.demo.sample import write_sample
 
     write_sample(exports, projects=60, months=13, seed=7, end="2026-11")
     result = subprocess.run([sys.executable, "-m", "pmo_analytics", "load", str(exports), "--as-of", "2026-11",
@@ -249,5 +249,5 @@ def test_load_while_a_dashboard_is_open(server, page, live_db, tmp_path):
     assert "Snapshot 30 Nov 2026" in page.inner_text("[data-key=snapshot]")
     assert tile(page, "budget") == expected(live_db, as_of="2026-11")["budget"]
     with pmo_analytics.connect(live_db) as con:
-        assert len(snapshots.list_snapshots(live_db)) == 13
+        assert len(loads.list_snapshots(live_db)) == 13
         con.sql("SELECT 1").fetchall()

@@ -3,7 +3,7 @@ import datetime as dt
 
 import pandas as pd
 
-from pmo_analytics import db
+from pmo_analytics.store import connection as db
 
 
 def test_frame_matches_duckdb_df_values_and_dtypes():

@@ -11,9 +11,10 @@ import pandas as pd
 import pytest
 
 import pmo_analytics
-from pmo_analytics import figures, metrics
+from pmo_analytics import metrics
 from pmo_analytics.metrics import changes as drift_metrics
 from pmo_analytics.metrics import improvement as kpi_metrics
+from pmo_analytics.present import figures
 
 
 @pytest.fixture(autouse=True)

@@ -10,9 +10,11 @@ import duckdb
 import pytest
 from conftest import sha256
 
-from pmo_analytics import history, snapshots, summaries
+from pmo_analytics.demo.sample import write_sample
 from pmo_analytics.exceptions import InputError, UsageError
-from pmo_analytics.sample import write_sample
+from pmo_analytics.snapshots import history
+from pmo_analytics.snapshots import loading as snapshots
+from pmo_analytics.store import loads
 
 
 def _con(**databases: Path) -> duckdb.DuckDBPyConnection:
@@ -98,7 +100,7 @@ def test_round_trip_loses_nothing(demo_db, lake, tmp_path):
         assert _assert_same(con, "a", "b", "resource_month") > 0
         assert _assert_same(con, "a", "b", "milestone_history") > 0
     # The restored database is a workbench database like any other.
-    listed = snapshots.list_snapshots(target)
+    listed = loads.list_snapshots(target)
     assert len(listed) == 12 and listed["quality_score"].notna().all()
     assert not list(tmp_path.glob("*.loading-*"))
 

@@ -15,8 +15,9 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import one_line_error, tree
 
-from pmo_analytics import cli, contract, snapshots
-from pmo_analytics.sample import write_sample
+from pmo_analytics import cli, contract
+from pmo_analytics.demo.sample import write_sample
+from pmo_analytics.snapshots import loading as snapshots
 
 TABLES = list(contract.TABLES)
 YEARS = f"{contract.EARLIEST_DATE.year}..{contract.LATEST_DATE.year}"

@@ -5,7 +5,6 @@ unchanged."""
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import fcntl
 import os
 import shutil
@@ -17,9 +16,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import CANONICAL, one_line_error, sha256, tree
 
 import pmo_analytics
-from conftest import CANONICAL, one_line_error, sha256, tree
 
 FEB, MAR = "2025-02", "2025-03"
 
@@ -590,7 +589,7 @@ def test_interrupted_load_publishes_nothing(loaded, exports, sig, code):
 
 def test_kill_9_mid_load_leaves_the_database_whole(loaded, tmp_path):
     """A real kill -9 while a 2,000-project month is being validated and published."""
-    from pmo_analytics.sample import write_sample
+    from pmo_analytics.demo.sample import write_sample
 
     [(as_of, month)] = write_sample(tmp_path / "big", projects=2000, months=1, seed=3, end="2025-03")
     before = sha256(loaded)

@@ -6,10 +6,11 @@ database, and checks that the database, the export and the profile are byte-for-
 import tomllib
 
 import pytest
+from conftest import one_line_error, tree
 
 import pmo_analytics
-from pmo_analytics import profile_schema, profiles
-from conftest import one_line_error, tree
+from pmo_analytics.ingest import profiles
+from pmo_analytics.ingest.profiles import schema as profile_schema
 
 EXPORT = ("Projekt;Monat;Kostenart;Plan;Prognose;Bestellt;Ist\n"
           "P-100;01.03.2025;Personal;12.000,00;12.500,00;0;11.800,00\n"

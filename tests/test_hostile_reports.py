@@ -5,7 +5,7 @@ by SIGKILL, SIGTERM, SIGINT or SIGHUP while its notebooks run.
 
 Every refused command must exit 1 with one line naming the folder, before anything is loaded, and
 leave the database and every file byte for byte as they were. Runs that build a pack use one tiny
-notebook (monkeypatched REPORT_NOTEBOOKS, or a `python -c` wrapper for real processes); the kill
+notebook ($PMO_REPORT_NOTEBOOKS, for the in-process runs and the real processes alike); the kill
 tests run the real notebooks on a copy of the demo database.
 """
 from __future__ import annotations
@@ -28,12 +28,12 @@ import nbformat
 import pytest
 from conftest import one_line_error, sha256, tree
 
-from pmo_analytics import reports
+from pmo_analytics.reports import cycle as reports
 
 MONTH = "2026-10"
 # A real process that runs `pmo ARGS` with one given notebook as the whole pack.
-WITH_NOTEBOOK = ("import sys; from pmo_analytics import cli, reports; "
-                 "reports.REPORT_NOTEBOOKS = (sys.argv[1],); sys.exit(cli.main(sys.argv[2:]))")
+WITH_NOTEBOOK = ("import os, sys; from pmo_analytics import cli; os.environ['PMO_REPORT_NOTEBOOKS'] = sys.argv[1]; "
+                 "sys.exit(cli.main(sys.argv[2:]))")
 STOP_WITHIN = 15  # seconds every process of a killed run has to be gone in
 CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER, PR_CAPBSET_DROP = 1, 2, 3, 24
 
@@ -63,9 +63,9 @@ def built(demo_db, tmp_path_factory):
 
 @pytest.fixture
 def env(built, tmp_path, monkeypatch):
-    """A private copy of the database and of MONTH's exports; REPORT_NOTEBOOKS is the tiny notebook."""
+    """A private copy of the database and of MONTH's exports; $PMO_REPORT_NOTEBOOKS is the tiny notebook."""
     monkeypatch.delenv("PMO_DB", raising=False)
-    monkeypatch.setattr(reports, "REPORT_NOTEBOOKS", (built.tiny,))
+    monkeypatch.setenv("PMO_REPORT_NOTEBOOKS", str(built.tiny))
     database = tmp_path / "pmo.duckdb"
     shutil.copyfile(built.database, database)
     exports = tmp_path / "exports" / MONTH
@@ -306,7 +306,7 @@ def test_a_failed_notebook_is_not_put_in_the_user_s_failed_folder(env, run, monk
     out = env.tmp / "reports"
     env.pack(out / MONTH)
     boom = _notebook(env.tmp / "boom.ipynb", "1 / 0")
-    monkeypatch.setattr(reports, "REPORT_NOTEBOOKS", (boom,))
+    monkeypatch.setenv("PMO_REPORT_NOTEBOOKS", str(boom))
     mine = out / f".failed-{MONTH}"
     mine.mkdir()
     (mine / "boom.ipynb").write_text("the user's own boom.ipynb, repaired")
@@ -322,7 +322,7 @@ def test_a_file_dropped_into_the_pack_while_it_renders_is_kept(env, run, monkeyp
     before = tree(env.pack(out / MONTH))
     note = out / MONTH / "notes.txt"  # written by the notebook, as a user would while it runs
     sneaky = _notebook(env.tmp / "tiny.ipynb", f"open({str(note)!r}, 'w').write('my notes')")
-    monkeypatch.setattr(reports, "REPORT_NOTEBOOKS", (sneaky,))
+    monkeypatch.setenv("PMO_REPORT_NOTEBOOKS", str(sneaky))
     code, _, err = run("report", "--month", MONTH, "--db", env.db, "--out", out)
     _refused(code, err, str(out / MONTH), "holds notes.txt, which pmo did not write")
     assert tree(out / MONTH) == {**before, "notes.txt": sha256(note)}  # the previous pack, and the note

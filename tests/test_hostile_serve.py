@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from pmo_analytics import serve as serve_module
+from pmo_analytics.serve import command as serve_module
 from pmo_analytics.settings import SERVE_CULL_TIMEOUT, SERVE_MAX_KERNELS
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -137,7 +137,7 @@ def live_db(demo_db, tmp_path_factory) -> Path:
 def server(live_db, tmp_path_factory):
     server = start_server(live_db, tmp_path_factory.mktemp("serve"))
     # `pmo serve` became Voila (os.execve): a stop signal sent to it reaches Voila itself.
-    assert b"pmo_analytics.voila_app" in Path(f"/proc/{server.pid}/cmdline").read_bytes()
+    assert b"pmo_analytics.serve.voila_app" in Path(f"/proc/{server.pid}/cmdline").read_bytes()
     yield server
     stop(server.proc)
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from conftest import CANONICAL, one_line_error, sha256, tree
 
 import pmo_analytics
-from conftest import CANONICAL, one_line_error, sha256, tree
 
 HEADER = ["project_id", "name", "portfolio", "status", "bac", "start_date"]
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"

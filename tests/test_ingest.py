@@ -1,9 +1,9 @@
 """Files that cannot be read at all: a one-line error naming the file, exit 1, no traceback."""
 import pytest
-
-from pmo_analytics import ingest
-from pmo_analytics.exceptions import InputError, UsageError
 from conftest import CANONICAL
+
+from pmo_analytics.exceptions import InputError, UsageError
+from pmo_analytics.ingest import discovery as ingest
 
 
 def test_discover_folder_in_contract_order():

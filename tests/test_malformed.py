@@ -1,9 +1,9 @@
 """Bad input never costs data: each malformed file under tests/data/malformed/ gets a one-line
 message and, where it blocks, exit code 1 with the database byte-for-byte unchanged."""
 import pytest
+from conftest import CANONICAL, DATA, sha256
 
 import pmo_analytics
-from conftest import CANONICAL, DATA, sha256
 
 MALFORMED = DATA / "malformed"
 

@@ -13,9 +13,10 @@ import math
 import pandas as pd
 import pytest
 
-from pmo_analytics import contract, db
+from pmo_analytics import contract
 from pmo_analytics.exceptions import UsageError
 from pmo_analytics.metrics.budget import budget_by_category, budget_curve, budget_variance
+from pmo_analytics.store import connection as db
 
 S1, S2 = dt.date(2024, 3, 31), dt.date(2024, 4, 30)
 JAN, FEB, MAR, APR = (dt.date(2024, m, 1) for m in (1, 2, 3, 4))

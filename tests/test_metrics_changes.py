@@ -25,9 +25,11 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from pmo_analytics import contract, db, summaries
+from pmo_analytics import contract
 from pmo_analytics.exceptions import UsageError
 from pmo_analytics.metrics import changes as m
+from pmo_analytics.snapshots import summaries
+from pmo_analytics.store import connection as db
 
 FEB, MAR = dt.date(2024, 2, 29), dt.date(2024, 3, 31)
 JAN_, FEB_, MAR_, APR_ = (dt.date(2024, i, 1) for i in (1, 2, 3, 4))

@@ -3,7 +3,8 @@ import pandas as pd
 import pytest
 
 import pmo_analytics
-from pmo_analytics import filters, metrics
+from pmo_analytics import metrics
+from pmo_analytics.store import loads
 
 
 @pytest.fixture(scope="module")
@@ -17,7 +18,7 @@ def _one(con, sql, params):
 
 
 def test_every_snapshot_every_metric(con):
-    months = filters.snapshots(con)
+    months = loads.months(con)
     assert len(months) == 12
     for as_of in months:
         budget = metrics.budget_variance(con, as_of=as_of)

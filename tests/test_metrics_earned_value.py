@@ -14,9 +14,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pmo_analytics import contract, db
+from pmo_analytics import contract
 from pmo_analytics.metrics import earned_value as evm_mod
 from pmo_analytics.metrics.earned_value import evm, evm_series
+from pmo_analytics.store import connection as db
 
 S1, S2, S3 = dt.date(2024, 3, 31), dt.date(2024, 5, 31), dt.date(2024, 7, 31)
 

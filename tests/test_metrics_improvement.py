@@ -31,7 +31,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from pmo_analytics import contract, db, summaries
+from pmo_analytics import contract
 from pmo_analytics.exceptions import UsageError
 from pmo_analytics.metrics import improvement as m
 from pmo_analytics.metrics.budget import budget_variance
@@ -39,6 +39,8 @@ from pmo_analytics.metrics.earned_value import evm
 from pmo_analytics.metrics.milestones import milestone_slippage
 from pmo_analytics.metrics.resources import resource_load
 from pmo_analytics.metrics.risks import risk_ageing
+from pmo_analytics.snapshots import summaries
+from pmo_analytics.store import connection as db
 
 S1, S2, S3 = dt.date(2024, 1, 31), dt.date(2024, 2, 29), dt.date(2024, 4, 30)
 JAN, FEB, MAR, APR, MAY = (dt.date(2024, i, 1) for i in (1, 2, 3, 4, 5))

@@ -1,10 +1,10 @@
 """Headline numbers on the hand-written canonical snapshot (tests/data/canonical), worked by hand."""
 import pytest
+from conftest import CANONICAL
 
 import pmo_analytics
-from pmo_analytics import snapshots
 from pmo_analytics.metrics.portfolio import headline
-from conftest import CANONICAL
+from pmo_analytics.snapshots import loading as snapshots
 
 
 @pytest.fixture

@@ -7,9 +7,10 @@ import pandas as pd
 import pytest
 from conftest import insert as _insert
 
-from pmo_analytics import contract, db
+from pmo_analytics import contract
 from pmo_analytics.exceptions import UsageError
 from pmo_analytics.metrics import resources as m
+from pmo_analytics.store import connection as db
 
 MAR, FEB = "2024-03-31", "2024-02-29"
 HOSTILE = "x' OR 1=1 --"

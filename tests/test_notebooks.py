@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from pmo_analytics.sample import write_sample
+from pmo_analytics import packaged
+from pmo_analytics.demo.sample import write_sample
 
-ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = ROOT / "notebooks"
+NOTEBOOKS = packaged.NOTEBOOKS
 EXPECTED = ["01_load_exports", "02_budget_variance", "03_resource_load", "04_risks", "05_milestones",
             "06_improvement_kpis", "07_month_over_month"]
 

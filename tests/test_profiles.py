@@ -5,8 +5,9 @@ from pathlib import Path
 import pytest
 
 import pmo_analytics
-from pmo_analytics import db, profiles
 from pmo_analytics.exceptions import UsageError
+from pmo_analytics.ingest import profiles
+from pmo_analytics.store import connection as db
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

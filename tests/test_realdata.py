@@ -19,7 +19,10 @@ from pathlib import Path
 import pytest
 
 import pmo_analytics
-from pmo_analytics import cli, ingest, profiles, snapshots
+from pmo_analytics import cli
+from pmo_analytics.ingest import discovery as ingest
+from pmo_analytics.ingest import profiles
+from pmo_analytics.snapshots import loading as snapshots
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 UK = REAL / "uk-gmpp"

@@ -23,13 +23,17 @@ import nbformat
 import pytest
 from conftest import BAD, sha256
 
-from pmo_analytics import contract, db, filters, metrics, reports
+from pmo_analytics import contract, metrics
+from pmo_analytics.demo.sample import write_sample
 from pmo_analytics.exceptions import DatabaseMissing, UsageError, ValidationFailed
+from pmo_analytics.metrics import scope as filters
 from pmo_analytics.metrics.portfolio import headline
-from pmo_analytics.sample import write_sample
+from pmo_analytics.reports import cycle as reports
+from pmo_analytics.store import connection as db
 
 MONTHS = ["2026-08", "2026-09", "2026-10"]
-NAMES = [p.stem for p in reports.REPORT_NOTEBOOKS]
+NAMES = ["02_budget_variance", "03_resource_load", "04_risks", "05_milestones", "06_improvement_kpis",
+         "07_month_over_month"]  # the pack, in order
 FORECAST_RAISE = 250_000.00  # added to one future budget line of one project in month 2
 SLIP_DAYS = 30               # one open milestone of month 2 slipped by this many days
 # What a director's page must not contain: scripts (it opens offline), code and prompts, widgets
@@ -338,7 +342,7 @@ def test_a_failing_notebook_is_named_and_the_previous_report_stays(cycle, tmp_pa
     database, out = copy_state(cycle, tmp_path)
     fine = _notebook(tmp_path / "fine.ipynb", "print('fine', month)")
     boom = _notebook(tmp_path / "boom.ipynb", "1 / 0", "print('never')")
-    monkeypatch.setattr(reports, "REPORT_NOTEBOOKS", (fine, boom))
+    monkeypatch.setenv("PMO_REPORT_NOTEBOOKS", f"{fine},{boom}")
     previous = tree(out / MONTHS[2])
     with pytest.raises(reports.ReportFailed) as failed:
         reports.run_month(MONTHS[2], cycle.folders[MONTHS[2]], database=database, out_dir=out)
@@ -354,7 +358,7 @@ def test_a_failing_notebook_is_named_and_the_previous_report_stays(cycle, tmp_pa
     kept = failed.value.executed
     assert kept == out / f".failed-{MONTHS[2]}" / "boom.ipynb" and "ZeroDivisionError" in kept.read_text()
     # A complete build of the month clears it.
-    monkeypatch.setattr(reports, "REPORT_NOTEBOOKS", (fine,))
+    monkeypatch.setenv("PMO_REPORT_NOTEBOOKS", str(fine))
     result = reports.build_report(MONTHS[2], database=database, out_dir=out)
     assert result.notebooks == ["fine"] and not kept.parent.exists()
     assert sorted(p.name for p in (out / MONTHS[2]).iterdir()) == ["fine.html", "fine.ipynb", "index.html"]
@@ -376,24 +380,24 @@ def test_unknown_notebook_is_a_usage_error(cycle, tmp_path):
 # ---------------------------------------------------------------------------------------------
 # units
 
-def test_swap_in_puts_the_old_report_back_when_the_new_one_cannot_go_in(tmp_path, monkeypatch):
-    final, staging = tmp_path / "2026-09", tmp_path / ".2026-09.building-1-x"
+def test_swap_in_puts_the_old_report_back_when_the_new_one_cannot_go_in(tmp_path):
+    """A real fault: the new pack is on another filesystem (/dev/shm), so renaming it in fails (EXDEV)."""
+    import tempfile
+
+    final = tmp_path / "2026-09"
     final.mkdir()
     (final / "index.html").write_text("old")
+    with tempfile.TemporaryDirectory(dir="/dev/shm") as elsewhere:
+        staging = Path(elsewhere) / ".2026-09.building-1-x"
+        staging.mkdir()
+        (staging / "index.html").write_text("new")
+        with pytest.raises(OSError):
+            reports._swap_in(staging, final)
+    assert (final / "index.html").read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["2026-09"]
+    staging = tmp_path / ".2026-09.building-1-x"
     staging.mkdir()
     (staging / "index.html").write_text("new")
-    real = reports.os.rename
-
-    def rename(src, dst):
-        if Path(src) == staging:
-            raise OSError("disk full")
-        return real(src, dst)
-
-    monkeypatch.setattr(reports.os, "rename", rename)
-    with pytest.raises(OSError):
-        reports._swap_in(staging, final)
-    assert (final / "index.html").read_text() == "old"
-    monkeypatch.setattr(reports.os, "rename", real)
     reports._swap_in(staging, final)
     assert (final / "index.html").read_text() == "new"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["2026-09"]

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from pmo_analytics.contract import TABLES
-from pmo_analytics.sample import FILES, write_sample
+from pmo_analytics.demo.sample import FILES, write_sample
 
 SMALL = {"projects": 12, "months": 4, "seed": 3, "end": "2026-10"}
 DATES = {name: [c.name for c in t.columns if c.type == "DATE"] for name, t in TABLES.items()}

@@ -13,13 +13,7 @@ import pytest
 
 from pmo_analytics import contract
 from pmo_analytics.exceptions import InputError
-from pmo_analytics.schedules import (
-    COLUMNS,
-    is_mspdi,
-    parse_datetime,
-    parse_duration_hours,
-    read_mspdi,
-)
+from pmo_analytics.ingest.schedules.mspdi import COLUMNS, is_mspdi, parse_datetime, parse_duration_hours, read_mspdi
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "realdata" / "mpxj-schedule-exports"
 MSPDI_FILES = ["baselines.xml", "legacy_sample.xml", "mspdiresource.xml", "mspditimephased.xml"]

@@ -7,9 +7,12 @@ import pandas as pd
 import pytest
 from conftest import sha256
 
-from pmo_analytics import connect, metrics, snapshots, summaries
+from pmo_analytics import connect, metrics
+from pmo_analytics.demo.sample import write_sample
 from pmo_analytics.exceptions import DatabaseOutdated
-from pmo_analytics.sample import write_sample
+from pmo_analytics.snapshots import loading as snapshots
+from pmo_analytics.snapshots import summaries
+from pmo_analytics.store import schema
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +112,7 @@ def test_a_database_without_summaries_says_how_to_fix_it_and_refresh_restores_th
     with connect(loaded) as con:
         before = metrics.kpis(con)
     with duckdb.connect(str(loaded)) as con:  # as a database written by an older version
-        for table in summaries.TABLES:
+        for table in schema.SUMMARY_TABLES:
             con.sql(f"DROP TABLE {table}")
     with connect(loaded) as con, pytest.raises(DatabaseOutdated, match="run `pmo refresh` once"):
         metrics.kpis(con)

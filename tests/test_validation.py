@@ -4,7 +4,6 @@ Each test loads the canonical snapshot first, then the bad files, and checks the
 exit code 1 and that the database file is byte-for-byte what it was.
 """
 import pytest
-
 from conftest import BAD, CANONICAL, sha256
 
 

@@ -14,9 +14,10 @@ import pytest
 import traitlets
 
 import pmo_analytics
-from pmo_analytics import metrics, widgets
+from pmo_analytics import metrics
 from pmo_analytics.metrics import changes as drift_metrics
 from pmo_analytics.metrics import improvement as kpi_metrics
+from pmo_analytics.ui import views as widgets
 
 PORTFOLIO = "Infrastructure"
 MONTH = "2026-06"

@@ -14,7 +14,8 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from .. import db, filters
+from pmo_analytics.metrics import scope as filters
+from pmo_analytics.store import connection as db
 
 BY = ("project", "program", "portfolio", "department")
 

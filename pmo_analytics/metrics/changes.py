@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import db, filters
-from ..exceptions import UsageError
-from .improvement import evm_status_ctes
-from .milestones import STATE
-from .risks import ACTIVE, EMV, SCORE
+from pmo_analytics.definitions import ACTIVE, EMV, SCORE, STATE
+from pmo_analytics.exceptions import UsageError
+from pmo_analytics.metrics import scope as filters
+from pmo_analytics.metrics.improvement import evm_status_ctes
+from pmo_analytics.store import connection as db
+from pmo_analytics.store import loads
 
 MEASURES = ("project", "forecast", "eac", "end_date", "rag", "risk_emv", "top_risk")
 # RAG as steps on one scale (the contract's five ratings), so a worse rating is a positive change.
@@ -37,9 +38,10 @@ def _empty(columns) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
 
 
-def _pair(con, as_of, previous):
-    """(after, before) snapshot dates, or None when either is not loaded (nothing to compare)."""
-    loaded = filters.snapshots(con)
+def snapshot_pair(con, as_of=None, previous=None):
+    """(after, before): the snapshot reported on and the one it is compared with (`previous`, else the
+    loaded snapshot before it), or None when either is not loaded (nothing to compare)."""
+    loaded = loads.months(con)
     after = filters.resolve_as_of(con, as_of)
     if after not in loaded:
         return None
@@ -80,7 +82,7 @@ def drift(con, as_of=None, previous=None, portfolio=None, program=None, departme
     period_to are accepted for a uniform signature and ignored. Empty when either snapshot is not loaded.
     """
     _check_top(top)
-    pair = _pair(con, as_of, previous)
+    pair = snapshot_pair(con, as_of, previous)
     if pair is None:
         return _empty(COLUMNS)
     after, before = pair
@@ -191,7 +193,7 @@ def new_risks(con, as_of=None, previous=None, portfolio=None, program=None, depa
     Any status (a risk raised and closed between the snapshots is listed with status closed). Filters
     match the project at as_of; period_from / period_to keep risks raised in those months.
     """
-    pair = _pair(con, as_of, previous)
+    pair = snapshot_pair(con, as_of, previous)
     if pair is None:
         return _empty(NEW_RISK_COLUMNS)
     after, before = pair
@@ -218,7 +220,7 @@ def closed_risks(con, as_of=None, previous=None, portfolio=None, program=None, d
     EMV the portfolio carried for it. Largest emv_before first. Filters match the project at
     `previous`; period_from / period_to keep risks raised in those months.
     """
-    pair = _pair(con, as_of, previous)
+    pair = snapshot_pair(con, as_of, previous)
     if pair is None:
         return _empty(CLOSED_RISK_COLUMNS)
     after, before = pair
@@ -247,7 +249,7 @@ def slipped_milestones(con, as_of=None, previous=None, portfolio=None, program=N
     milestone's slip against baseline and state at as_of. Filters match the project at as_of;
     period_from / period_to keep milestones baselined in those months.
     """
-    pair = _pair(con, as_of, previous)
+    pair = snapshot_pair(con, as_of, previous)
     if pair is None:
         return _empty(SLIPPED_COLUMNS)
     after, before = pair

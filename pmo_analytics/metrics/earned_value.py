@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import db, filters
+from pmo_analytics.metrics import scope as filters
+from pmo_analytics.store import connection as db
 
 # eac_unrealistic flags a CPI-based EAC when the TCPI needed to finish on BAC differs from the CPI
 # achieved so far by more than this.

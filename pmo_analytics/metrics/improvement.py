@@ -1,6 +1,6 @@
 """The PMO's improvement KPIs over every snapshot, rated against the targets in kpis.toml.
 
-Each KPI is declared once in `pmo_analytics/kpis.toml` (label, unit, direction, target, amber threshold,
+Each KPI is declared once in `pmo_analytics/metrics/kpis.toml` (label, unit, direction, target, amber threshold,
 help). `kpis()` computes every declared KPI for every snapshot up to as_of in ONE DuckDB query (each KPI
 group aggregates all snapshots with GROUP BY as_of), so a 36-month sparkline costs one scan of each
 table rather than 36 calls of the per-snapshot metrics; the budget and resource KPIs read the
@@ -18,15 +18,15 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import pandas as pd
 
-from .. import db, filters
-from ..exceptions import UsageError
-from .milestones import STATE
-from .risks import ACTIVE
+from pmo_analytics import packaged
+from pmo_analytics.definitions import ACTIVE, STATE
+from pmo_analytics.exceptions import UsageError
+from pmo_analytics.metrics import scope as filters
+from pmo_analytics.store import connection as db
 
 # Every KPI the code computes, grouped by the tables one part of the query reads.
 GROUPS = {
@@ -80,13 +80,13 @@ class KPI:
 
 
 def kpi_config(config=None) -> dict[str, KPI]:
-    """The KPI definitions, key -> KPI, in file order: pmo_analytics/kpis.toml or the `config` path.
+    """The KPI definitions, key -> KPI, in file order: pmo_analytics/metrics/kpis.toml or the `config` path.
 
     Raises UsageError for an unknown key, a missing or mistyped field, or an amber threshold on the
     wrong side of the target.
     """
     if config is None:
-        text = resources.files("pmo_analytics").joinpath("kpis.toml").read_text(encoding="utf-8")
+        text = packaged.KPIS.read_text(encoding="utf-8")
         where = "kpis.toml"
     else:
         path = Path(config)

@@ -10,20 +10,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import db, filters
+from pmo_analytics.definitions import SLIP, STATE, STATES  # noqa: F401 - STATES is part of this module's API
+from pmo_analytics.metrics import scope as filters
+from pmo_analytics.store import connection as db
 
 SUMMARY_BY = ("project", "program", "portfolio", "department")
-STATES = ("achieved_on_time", "achieved_late", "missed", "likely_to_miss", "on_track")
-
-# The definitions every query shares, written once (fixed text over milestones aliased m).
-SLIP = "date_diff('day', m.baseline_date, coalesce(m.actual_date, m.forecast_date, m.baseline_date))"
-STATE = """CASE
-        WHEN m.actual_date IS NOT NULL THEN
-            CASE WHEN m.actual_date > m.baseline_date THEN 'achieved_late' ELSE 'achieved_on_time' END
-        WHEN coalesce(m.forecast_date, m.baseline_date) < m.as_of THEN 'missed'
-        WHEN m.forecast_date > m.baseline_date THEN 'likely_to_miss'
-        ELSE 'on_track'
-    END"""
 
 # Group columns per `by` choice (projects aliased p): fixed text, never user input.
 _GROUPS = {

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import contract, filters
-from .budget import budget_variance
-from .milestones import milestone_slippage
-from .resources import over_allocations
-from .risks import risk_register
+from pmo_analytics import contract
+from pmo_analytics.metrics import scope as filters
+from pmo_analytics.metrics.budget import budget_variance
+from pmo_analytics.metrics.milestones import milestone_slippage
+from pmo_analytics.metrics.resources import over_allocations
+from pmo_analytics.metrics.risks import risk_register
 
 COLUMNS = ["as_of", "currency", "projects", "active_projects", "budget", "forecast", "committed", "consumed",
            "variance", "variance_pct", "over_budget", *[f"rag_{r}" for r in contract.RAG_RATINGS],

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import db, filters
+from pmo_analytics.metrics import scope as filters
+from pmo_analytics.store import connection as db
 
 LOAD_BY = ("resource", "team", "role")
 GRAINS = ("week", "month")

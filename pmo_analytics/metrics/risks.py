@@ -9,20 +9,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import db, filters
-from ..exceptions import UsageError
+from pmo_analytics.definitions import ACTIVE, BAND, EMV, NO_MITIGATION, NO_OWNER, OVERDUE, SCORE, previous_snapshots
+from pmo_analytics.exceptions import UsageError
+from pmo_analytics.metrics import scope as filters
+from pmo_analytics.store import connection as db
 
 EXPOSURE_BY = ("project", "program", "portfolio", "department")
-
-# The definitions every query shares, written once (fixed text over the risks table aliased r).
-# round(..., 9) keeps float noise (0.6 x 5 = 3.0000000000000004) from pushing a value up a band.
-BAND = "least(greatest(ceil(round(r.probability * 5, 9)), 1), 5)::INTEGER"
-SCORE = f"({BAND} * r.impact)"
-EMV = "(r.probability * r.impact_cost)"
-ACTIVE = "(r.status IN ('open', 'mitigating'))"
-OVERDUE = f"coalesce({ACTIVE} AND r.due_date < r.as_of, FALSE)"
-NO_OWNER = "(nullif(trim(r.owner), '') IS NULL)"
-NO_MITIGATION = "(nullif(trim(r.mitigation), '') IS NULL)"
 
 # Group columns per `by` choice (projects aliased p): fixed text, never user input.
 _GROUPS = {
@@ -217,7 +209,7 @@ def exposure_trend(con, by: str = "portfolio", as_of=None, portfolio=None, progr
     select, group, order = _group_sql(by)
     # One pass: each risk meets its previous-snapshot self (q) and its project (p) in the same scan.
     q = f"""
-    WITH snaps AS ({filters.previous_snapshots()})
+    WITH snaps AS ({previous_snapshots()})
     SELECT r.as_of, {select},
            count(*) FILTER (WHERE {ACTIVE}) AS active_risks,
            coalesce(sum({SCORE}) FILTER (WHERE {ACTIVE}), 0)::BIGINT AS total_score,

@@ -1,0 +1,36 @@
+"""The SQL definitions several layers share, written once: a milestone's slip and state, a risk's
+band, score and expected monetary value, and which snapshot came before which.
+
+A leaf module (it imports nothing of the workbench): the metrics use these fragments, and so do the
+summaries computed when a snapshot is published, which sit below the metrics in the layers.
+Each is fixed text over a conventional alias (milestones `m`, risks `r`), never user input.
+"""
+from __future__ import annotations
+
+STATES = ("achieved_on_time", "achieved_late", "missed", "likely_to_miss", "on_track")
+
+# The definitions every query shares, written once (fixed text over milestones aliased m).
+SLIP = "date_diff('day', m.baseline_date, coalesce(m.actual_date, m.forecast_date, m.baseline_date))"
+STATE = """CASE
+        WHEN m.actual_date IS NOT NULL THEN
+            CASE WHEN m.actual_date > m.baseline_date THEN 'achieved_late' ELSE 'achieved_on_time' END
+        WHEN coalesce(m.forecast_date, m.baseline_date) < m.as_of THEN 'missed'
+        WHEN m.forecast_date > m.baseline_date THEN 'likely_to_miss'
+        ELSE 'on_track'
+    END"""
+
+# The definitions every query shares, written once (fixed text over the risks table aliased r).
+# round(..., 9) keeps float noise (0.6 x 5 = 3.0000000000000004) from pushing a value up a band.
+BAND = "least(greatest(ceil(round(r.probability * 5, 9)), 1), 5)::INTEGER"
+SCORE = f"({BAND} * r.impact)"
+EMV = "(r.probability * r.impact_cost)"
+ACTIVE = "(r.status IN ('open', 'mitigating'))"
+OVERDUE = f"coalesce({ACTIVE} AND r.due_date < r.as_of, FALSE)"
+NO_OWNER = "(nullif(trim(r.owner), '') IS NULL)"
+NO_MITIGATION = "(nullif(trim(r.mitigation), '') IS NULL)"
+
+
+def previous_snapshots(loads: str = "loads") -> str:
+    """SQL listing each loaded snapshot (as_of) with the one before it (prev_as_of, NULL for the first):
+    month-over-month changes compare with the previous *loaded* snapshot, whatever the gap."""
+    return f"SELECT as_of, lag(as_of) OVER (ORDER BY as_of) AS prev_as_of FROM {loads}"

@@ -1,0 +1,1 @@
+"""Schedule files read onto the canonical tables (MS Project XML today)."""

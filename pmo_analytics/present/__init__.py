@@ -1,0 +1,1 @@
+"""Presentation: formatting rules, figures (DataFrame in, matplotlib Figure out), HTML tables and tiles."""

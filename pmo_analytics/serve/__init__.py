@@ -1,0 +1,1 @@
+"""Serving the dashboards: the Voila command line, and Voila with the guards it lacks."""

@@ -1,0 +1,192 @@
+"""Checking and loading one monthly snapshot, published atomically into the DuckDB file.
+
+A load stages and validates every file in memory first; with any error nothing is written. Then the
+live database is copied beside itself, the month's rows are replaced in the copy inside one
+transaction, the copy is checkpointed and closed, and `os.replace` swaps it in. Open dashboards (which
+hold short read-only connections) see the old file or the new one, never half a snapshot, and a load
+that fails or is killed at any point leaves the live file byte-for-byte as it was.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pmo_analytics import contract
+from pmo_analytics.exceptions import InputError, ValidationFailed
+from pmo_analytics.ingest import discovery as ingest
+from pmo_analytics.periods import month_end
+from pmo_analytics.settings import db_path
+from pmo_analytics.snapshots import summaries
+from pmo_analytics.store import connection as db
+from pmo_analytics.store import publish
+from pmo_analytics.validation import rules as validation
+
+Progress = Callable[[str], None] | None
+
+
+@dataclass
+class Report:
+    """The outcome of `check` or `load`: per-file results, every problem and the quality score."""
+
+    as_of: dt.date | None
+    checks: dict[str, validation.TableCheck]
+    problems: list[validation.Problem] = field(default_factory=list)
+    db: Path | None = None
+
+    @property
+    def errors(self) -> list[validation.Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[validation.Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    @property
+    def quality_score(self) -> float | None:
+        """0-100 over the files of this report; missing columns and warnings lower it."""
+        if not self.checks:
+            return None
+        return round(100 * sum(c.quality() for c in self.checks.values()) / len(self.checks), 1)
+
+    def summary(self) -> str:
+        """A plain-text data-quality report, one line per file, then one line per problem."""
+        lines = [f"{'table':<13} {'rows':>9} {'errors':>7} {'warnings':>9} {'quality':>8}  file"]
+        for name, c in self.checks.items():
+            errs = sum(p.severity == "error" and p.file == str(c.source.path) for p in self.problems)
+            warns = sum(p.severity == "warning" and p.file == str(c.source.path) for p in self.problems)
+            lines.append(f"{name:<13} {c.rows:>9,} {errs:>7} {warns:>9} {100 * c.quality():>7.1f}%  {c.source.path}")
+        lines += [str(p) for p in self.errors] + [str(p) for p in self.warnings]
+        lines.append(f"quality score: {self.quality_score}/100; {len(self.errors)} error(s), "
+                     f"{len(self.warnings)} warning(s)")
+        return "\n".join(lines)
+
+
+def _stage_all(con, sources: list[ingest.Source], progress: Progress, as_of=None) -> dict[str, validation.TableCheck]:
+    checks = {}
+    for source in sources:
+        if source.picked and progress:
+            progress(f"{source.path.name}: profile {source.profile.name if source.profile else 'workbook'} "
+                     f"picked for {source.table} ({source.picked})")
+    for i, source in enumerate(sources, 1):
+        checks[source.table] = validation.check_table(con, source, as_of)
+        if progress:
+            progress(f"[{i}/{len(sources)}] {source.path.name}: {checks[source.table].rows:,} rows")
+    return checks
+
+
+def check(paths, progress: Progress = None, profile: str | None = None, as_of=None) -> Report:
+    """Validates exports without loading them (references checked among the given files only)."""
+    as_of = month_end(as_of) if as_of is not None else None
+    con = db.memory()
+    try:
+        checks = _stage_all(con, ingest.discover(paths, profile), progress, as_of)
+        problems = [p for c in checks.values() for p in c.problems]
+        problems += validation.check_references(con, checks)
+        problems += validation.check_snapshot(con, checks, as_of)
+        return Report(None, checks, problems)
+    finally:
+        con.close()
+
+
+def load(paths, as_of, database=None, progress: Progress = None, profile: str | None = None) -> Report:
+    """Validates the exports and publishes them as the snapshot of month `as_of`.
+
+    Only the tables given are replaced for that month; other tables and other months stay. `profile`
+    (a shipped name or a .toml path) says how to read exports that are not in the workbench's format.
+    Raises ValidationFailed (nothing written) when any file has an error.
+    """
+    as_of = month_end(as_of)
+    target = db_path(database)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    con = db.memory()
+    # Input checksums are computed in a thread while DuckDB (which releases the GIL) stages the files.
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        sources = ingest.discover(paths, profile)
+        if not sources:
+            raise InputError(f"{', '.join(map(str, paths))}: no table to load in these exports")
+        sums = {s.table: pool.submit(s.checksum) for s in sources}
+        checks = _stage_all(con, sources, progress, as_of)
+        report = Report(as_of, checks, [p for c in checks.values() for p in c.problems], target)
+        if report.errors:
+            raise ValidationFailed(report.problems)
+        with publish.publishing(con, target, prepare=backfill):
+            report.problems += validation.check_references(con, checks, existing="pub", as_of=as_of)
+            report.problems += validation.check_dependents(con, checks, existing="pub", as_of=as_of)
+            report.problems += validation.check_snapshot(con, checks, as_of, existing="pub")
+            if report.errors:
+                raise ValidationFailed(report.problems)
+            _publish(con, checks, as_of, report, {t: f.result() for t, f in sums.items()})
+        if progress:
+            progress(f"published snapshot {as_of:%Y-%m} to {target} (quality {report.quality_score}/100)")
+        return report
+    finally:
+        pool.shutdown(cancel_futures=True)
+        con.close()
+
+
+def refresh_summaries(database=None) -> int:
+    """Recomputes every snapshot's summaries (summaries.py) and publishes the result; returns how many
+    snapshots there are. Needed once for a database written before a summary existed."""
+    target = db.existing(database)
+    con = db.memory()
+    try:
+        with publish.publishing(con, target), publish.transaction(con):
+            summaries.refresh(con, "pub")
+            return con.sql("SELECT count(*) FROM pub.loads").fetchall()[0][0]
+    finally:
+        con.close()
+
+
+def backfill(con, existed: bool) -> None:
+    """Before publishing into a database written by an older version: its summaries, missing or of
+    another definition, are recomputed for every month (publishing's `prepare`)."""
+    if existed and not summaries.current(con, "pub"):
+        summaries.refresh(con, "pub")
+
+
+def _publish(con, checks, as_of: dt.date, report: Report, sha256: dict[str, str]) -> None:
+    """Replaces the month's rows of each loaded table, its `loads` record and its summaries, in one
+    transaction."""
+    with publish.transaction(con):
+        for name, check in checks.items():
+            _replace_table(con, name, check, as_of)
+        previous = con.sql("SELECT files FROM pub.loads WHERE as_of = ?", params=[as_of]).fetchall()
+        files = json.loads(previous[0][0]) if previous else {}
+        # A table's warnings are its own; cross-file ones go to the first table read from the file they name.
+        own = {p for c in checks.values() for p in c.problems}
+        cross = [p for p in report.problems if p not in own and p.severity == "warning"]
+        attributed = set()
+        for name, check in checks.items():
+            path = str(check.source.path)
+            warnings = sum(p.severity == "warning" for p in check.problems)
+            if path not in attributed:
+                warnings += sum(p.file == path for p in cross)
+                attributed.add(path)
+            files[name] = {"file": str(check.source.path), "sha256": sha256[name],
+                           "rows": check.rows, "warnings": warnings, "quality": round(100 * check.quality(), 1)}
+        files = dict(sorted(files.items()))
+        counts = {t: con.sql(f"SELECT count(*) FROM pub.{t} WHERE as_of = ?", params=[as_of]).fetchall()[0][0]
+                  for t in contract.TABLES}
+        checksum = hashlib.sha256("".join(f"{t}:{f['sha256']};" for t, f in files.items()).encode()).hexdigest()
+        score = round(sum(f["quality"] for f in files.values()) / len(files), 1)
+        con.sql("DELETE FROM pub.loads WHERE as_of = ?", params=[as_of])
+        con.sql(f"""INSERT INTO pub.loads (as_of, loaded_at, files, {', '.join(f'rows_{t}' for t in counts)},
+                    warnings, quality_score, checksum)
+                    VALUES (?, now()::TIMESTAMP, ?, {', '.join('?' for _ in counts)}, ?, ?, ?)""",
+                params=[as_of, json.dumps(files), *counts.values(),
+                        sum(f["warnings"] for f in files.values()), score, checksum])
+        summaries.refresh(con, "pub", [as_of])
+
+
+def _replace_table(con, name: str, check: validation.TableCheck, as_of: dt.date) -> None:
+    con.sql(f"DELETE FROM pub.{name} WHERE as_of = ?", params=[as_of])
+    con.sql(f"INSERT INTO pub.{name} BY NAME {validation.select_canonical(check)}",
+            params=[as_of, str(check.source.path)])
+
+

@@ -1,0 +1,1 @@
+"""Interactive views: the shared filter bar, one view per area, and the directors' dashboards."""
