@@ -14,12 +14,16 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
 from pmo_analytics import contract
 from pmo_analytics.exceptions import InputError, ValidationFailed
-from pmo_analytics.validation.rules import Problem, TableCheck
+from pmo_analytics.problems import Problem
+
+if TYPE_CHECKING:
+    from pmo_analytics.validation.rules import TableCheck
 
 LOADS = "loads"
 TABLES: tuple[str, ...] = (*contract.TABLES, LOADS)

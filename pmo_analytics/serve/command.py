@@ -15,7 +15,6 @@ import errno
 import os
 import socket
 import sys
-from pathlib import Path
 
 from pmo_analytics import packaged
 from pmo_analytics.exceptions import PMOError, UsageError

@@ -16,6 +16,7 @@ from pmo_analytics.contract import DATE, EARLIEST_DATE, INTEGER, LATEST_DATE, NU
 from pmo_analytics.ingest import discovery as ingest
 from pmo_analytics.ingest import profiles
 from pmo_analytics.ingest.discovery import Source
+from pmo_analytics.problems import Problem
 from pmo_analytics.settings import MAX_PROBLEMS_PER_CHECK
 
 # Text longer than this is reported (kept as it is): a pasted document in a name field.
@@ -42,31 +43,9 @@ CROSS_COLUMN_RULES = [
 # look-alike is caught as the duplicate it is.
 INVISIBLE = "\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\u00ad"
 NO_BREAK_SPACE = "\u00a0"  # read as a space (and so trimmed at either end)
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 # A 1-5 probability scale maps to the middle of each fifth, so the 1-5 band round-trips.
 PROBABILITY_SCALE = {1: 0.1, 2: 0.3, 3: 0.5, 4: 0.7, 5: 0.9}
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One finding: an error blocks the load, a warning is reported and loaded."""
-
-    severity: str
-    file: str
-    message: str
-    row: int | None = None
-    column: str | None = None
-
-    def __str__(self) -> str:
-        """One line, whatever the export put in a header or a cell (a line break is shown as \\n)."""
-        where = ", ".join(x for x in (f"row {self.row}" if self.row else "",
-                                      f"column {self.column}" if self.column else "") if x)
-        return _one_line(f"{self.severity}: {self.file}: {where + ': ' if where else ''}{self.message}")
-
-
-def _one_line(text: str) -> str:
-    return _CONTROL.sub(lambda m: {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(m.group(), "?"), text)
 
 
 @dataclass
