@@ -25,6 +25,7 @@ demo: install
 	$(BIN)/pmo serve
 
 test: install browser
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 # The browser tests drive Debian's chromium (Playwright's own browser download is not reachable here).

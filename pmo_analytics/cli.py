@@ -99,7 +99,8 @@ def _report_done(result) -> None:
 
 
 def cmd_month(args) -> int:
-    from pmo_analytics.reports.cycle import Interrupted, run_month, stop_on_signals
+    from pmo_analytics.reports.cycle import run_month
+    from pmo_analytics.reports.signals import Interrupted, stop_on_signals
 
     # Ctrl+C, SIGTERM, SIGHUP: the notebooks are stopped, the work folder removed, exit 128 + signal.
     with stop_on_signals():
@@ -122,7 +123,8 @@ def cmd_month(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from pmo_analytics.reports.cycle import Interrupted, build_report, stop_on_signals
+    from pmo_analytics.reports.cycle import build_report
+    from pmo_analytics.reports.signals import Interrupted, stop_on_signals
 
     with stop_on_signals():
         try:
@@ -135,7 +137,7 @@ def cmd_report(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from pmo_analytics.snapshots.history import export_parquet
+    from pmo_analytics.store.parquet import export_parquet
 
     rows = export_parquet(args.db, args.parquet, months=args.months, progress=_err)
     print(f"wrote {sum(rows.values()):,} rows of {len(rows)} tables to {args.parquet} (hive layout: "
@@ -144,7 +146,7 @@ def cmd_export(args) -> int:
 
 
 def cmd_import(args) -> int:
-    from pmo_analytics.snapshots.history import import_parquet
+    from pmo_analytics.snapshots.lake_import import import_parquet
 
     months = import_parquet(args.parquet, args.db, progress=_err)
     print(f"imported {len(months)} snapshot(s) from {args.parquet} into {db_path(args.db)}")

@@ -1,7 +1,8 @@
 """Dashboard building blocks without a browser: tile text and escaping."""
 import pandas as pd
 
-from pmo_analytics.ui.dashboards import kpi_tiles, money, tile
+from pmo_analytics.present.format import money
+from pmo_analytics.present.tiles import kpi_tiles, tile
 
 
 def test_money_reads_like_a_tile():

@@ -22,8 +22,8 @@ import pytest
 
 import pmo_analytics
 from pmo_analytics.metrics.portfolio import headline
+from pmo_analytics.present.format import money
 from pmo_analytics.store import loads
-from pmo_analytics.ui.dashboards import money
 
 pytestmark = pytest.mark.slow
 

@@ -12,9 +12,10 @@ from conftest import sha256
 
 from pmo_analytics.demo.sample import write_sample
 from pmo_analytics.exceptions import InputError, UsageError
-from pmo_analytics.snapshots import history
+from pmo_analytics.snapshots import lake_import
 from pmo_analytics.snapshots import loading as snapshots
 from pmo_analytics.store import loads
+from pmo_analytics.store import parquet as history
 
 
 def _con(**databases: Path) -> duckdb.DuckDBPyConnection:
@@ -85,7 +86,7 @@ def test_parquet_keeps_every_type_and_the_partition_reads_as_a_date(demo_db, lak
 
 def test_round_trip_loses_nothing(demo_db, lake, tmp_path):
     target = tmp_path / "restored.duckdb"
-    months = history.import_parquet(lake, target)
+    months = lake_import.import_parquet(lake, target)
     assert len(months) == 12 and months == sorted(months)
     with _con(a=demo_db, b=target) as con:
         for table in history.TABLES:
@@ -141,7 +142,7 @@ def test_partial_export_replaces_its_months_and_import_merges(tmp_path):
     with _con(b=b) as con:
         before_m3 = {t: con.sql(f"SELECT count(*) FROM b.{t} WHERE as_of = ?", params=[m3]).fetchall()[0][0]
                      for t in history.TABLES}
-    assert history.import_parquet(lake, b) == [m1, m2]
+    assert lake_import.import_parquet(lake, b) == [m1, m2]
     shutil.copyfile(b, tmp_path / "b-copy.duckdb")
     with _con(a=a, b=tmp_path / "b-copy.duckdb") as con:
         assert [r[0] for r in con.sql("SELECT as_of FROM b.loads ORDER BY as_of").fetchall()] == [m1, m2, m3]
@@ -150,7 +151,7 @@ def test_partial_export_replaces_its_months_and_import_merges(tmp_path):
             count = con.sql(f"SELECT count(*) FROM b.{table} WHERE as_of = ?", params=[m3]).fetchall()[0][0]
             assert count == before_m3[table], table
     # Importing the same lake again changes nothing.
-    history.import_parquet(lake, b)
+    lake_import.import_parquet(lake, b)
     with _con(a=tmp_path / "b-copy.duckdb", b=b) as con:
         for table in history.TABLES:
             _assert_same(con, "a", "b", table)
@@ -165,7 +166,7 @@ def test_a_broken_history_leaves_the_database_unchanged(demo_db, lake, tmp_path)
     victim = next((broken / "risks").glob("*/data_0.parquet"))
     victim.write_bytes(victim.read_bytes()[: victim.stat().st_size // 2])  # truncated in transfer
     with pytest.raises(InputError, match="risks"):
-        history.import_parquet(broken, target)
+        lake_import.import_parquet(broken, target)
     assert sha256(target) == before
     assert not list(tmp_path.glob("live.duckdb.loading-*"))
 
@@ -174,14 +175,14 @@ def test_a_broken_history_leaves_the_database_unchanged(demo_db, lake, tmp_path)
     shutil.copytree(lake, orphan)
     shutil.rmtree(next((orphan / "loads").iterdir()))
     with pytest.raises(InputError, match="no record in loads"):
-        history.import_parquet(orphan, target)
+        lake_import.import_parquet(orphan, target)
     assert sha256(target) == before
 
 
 def test_import_refuses_a_folder_that_is_not_a_history(tmp_path):
     (tmp_path / "projects").mkdir()
     with pytest.raises(InputError, match="not a PMO history folder"):
-        history.import_parquet(tmp_path, tmp_path / "pmo.duckdb")
+        lake_import.import_parquet(tmp_path, tmp_path / "pmo.duckdb")
     assert not (tmp_path / "pmo.duckdb").exists()
 
 
@@ -200,5 +201,5 @@ def test_duplicate_keys_in_a_history_are_refused(tmp_path):
     part = lake / "projects" / f"as_of={as_of.isoformat()}"
     shutil.copyfile(part / "data_0.parquet", part / "data_1.parquet")  # every project twice
     with pytest.raises(InputError, match="duplicate key"):
-        history.import_parquet(lake, tmp_path / "b.duckdb")
+        lake_import.import_parquet(lake, tmp_path / "b.duckdb")
     assert not (tmp_path / "b.duckdb").exists()

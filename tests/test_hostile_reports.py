@@ -29,6 +29,7 @@ import pytest
 from conftest import one_line_error, sha256, tree
 
 from pmo_analytics.reports import cycle as reports
+from pmo_analytics.reports import pack
 
 MONTH = "2026-10"
 # A real process that runs `pmo ARGS` with one given notebook as the whole pack.
@@ -436,7 +437,7 @@ def test_a_killed_run_leaves_no_notebook_running(env, built, command, stop):
     if stop == signal.SIGKILL:  # no chance to clean up: the next run removes the marked work folder
         left = [p for p in out.iterdir() if ".building-" in p.name]
         assert len(left) == 1 and (left[0] / ".pmo-work.json").is_file()
-        reports._remove_stale(out)
+        pack.remove_stale(out)
     else:
         assert "Traceback" not in err and err.strip().splitlines()[-1] == "interrupted; nothing was published"
     assert sorted(p.name for p in out.iterdir()) == [".lock", MONTH]

@@ -282,6 +282,7 @@ def test_host_given_with_host_option_is_accepted(live_db, tmp_path):
 @pytest.mark.slow
 def test_kernels_are_bounded_then_culled(server):
     wait_for_no_kernels(server)
+    time.sleep(2)  # the kernel manager forgets a culled kernel a moment after its process has exited
     answers, peak, sizes = [], 0, []
 
     def fetch():

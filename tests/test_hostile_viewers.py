@@ -42,9 +42,10 @@ import pytest
 import pmo_analytics
 from pmo_analytics import contract, metrics
 from pmo_analytics.metrics.portfolio import headline
+from pmo_analytics.present import tiles as present_tiles
+from pmo_analytics.present.format import money
 from pmo_analytics.ui import dashboards
 from pmo_analytics.ui import views as widgets
-from pmo_analytics.ui.dashboards import money
 
 PORTFOLIO = "Infrastructure"
 MONTH = "2026-06"
@@ -103,7 +104,7 @@ def assert_overview_shows(db, bar, header, head, kpis, as_of, portfolio):
     f = {"as_of": as_of, "portfolio": portfolio, "program": None, "department": None, "project_ids": None}
     assert bar.filters() == f
     h = read(db, headline, **f)
-    assert head.message is None and head.tiles.value == dashboards.STYLE + dashboards.headline_tiles(h.iloc[0])
+    assert head.message is None and head.tiles.value == present_tiles.STYLE + present_tiles.headline_tiles(h.iloc[0])
     assert money(h["budget"].iloc[0], "GBP") in head.tiles.value
     k = read(db, metrics.kpis, **f)
     expected_kpis = k[k["as_of"] == k["as_of"].max()][widgets.KpiView.columns].reset_index(drop=True)
@@ -203,7 +204,7 @@ def test_a_redraw_delay_of_zero_redraws_on_every_change(demo_db, monkeypatch, qu
 # ------------------------------------------------------------------------------ the real dashboard
 # (the server and browser helpers are those of tests/test_dashboards_browser.py)
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-RECOVERY_SECONDS = 10
+RECOVERY_SECONDS = 15  # measured 4-7 s on a quiet 2-core machine; before coalescing, about 20 minutes
 
 
 def _free_port() -> int:
@@ -381,7 +382,7 @@ class KernelSocket:
 @pytest.mark.slow
 def test_a_websocket_flood_leaves_the_dashboard_responsive(server, page, live_db, record_property):
     """2,000 portfolio changes sent to the overview's kernel as fast as a script can, then a last one to
-    Infrastructure: within 10 s of the burst's end the page shows Infrastructure's numbers, having
+    Infrastructure: within RECOVERY_SECONDS of the burst's end the page shows Infrastructure's numbers, having
     redrawn at most a handful of times; then a change made in the page redraws as usual."""
     open_dashboard(page, server, "overview")
     want_all = expected(live_db)
@@ -493,7 +494,7 @@ def overview_redraw(db, portfolio, pick_month):
         latest_kpis = kpis[kpis["as_of"] == kpis["as_of"].max()]
         if len(kpis) and pd.Timestamp(latest_kpis["as_of"].iloc[0]).date() != month:
             raise Torn(f"{month}: the KPIs end at {latest_kpis['as_of'].iloc[0]}")
-        tiles = dashboards.headline_tiles(row) + dashboards.kpi_tiles(latest_kpis)  # as the page draws
+        tiles = present_tiles.headline_tiles(row) + present_tiles.kpi_tiles(latest_kpis)  # as the page draws
         assert "data-key='budget'" in tiles and "cpi" in evm.columns
     return month, latest
 
@@ -556,7 +557,7 @@ def test_twenty_viewers_redraw_while_three_months_are_published(demo_db, tmp_pat
     # Workers fork from a server process that imported the package once (fast, and no threads of this
     # process inherited); each then lives on its own, as a kernel does.
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["pmo_analytics.dashboards", __name__])
+    ctx.set_forkserver_preload(["pmo_analytics.ui.dashboards", __name__])
     ready, stop = ctx.Barrier(VIEWERS + 1), ctx.Event()
     outs = [tmp_path / f"viewer{i}.json" for i in range(VIEWERS)]
     procs = [ctx.Process(target=viewer, args=(i, str(db), str(outs[i]), ready, stop), daemon=True)

@@ -118,7 +118,8 @@ def test_trend_follows_the_forecast(con):
     march = m.milestone_trend(con, period_from="2024-03")
     assert set(march.as_of) == {pd.Timestamp(MAR)}
     assert march.set_index(["project_id", "milestone_id"]).loc[("P1", "M3"), "forecast_change_days"] == 7
-    assert m.milestone_trend(con, as_of="2024-02").equals(df)  # as_of is ignored
+    with pytest.raises(UsageError, match="milestone_trend does not take as_of"):  # it spans every snapshot
+        m.milestone_trend(con, as_of="2024-02")
     assert set(m.milestone_trend(con, portfolio="Beta").project_id) == {"P2"}
 
 

@@ -193,7 +193,8 @@ def test_exposure_trend_new_and_closed(con):
     march_only = m.exposure_trend(con, period_from="2024-03", by="project").set_index("project_id")
     assert march_only.loc["P1", "new_risks"] == 1 and march_only.loc["P2", "new_risks"] == 1
     assert len(march_only) == 2
-    assert m.exposure_trend(con, as_of="2024-02").equals(df)  # as_of is ignored
+    with pytest.raises(UsageError, match="exposure_trend does not take as_of"):  # it spans every snapshot
+        m.exposure_trend(con, as_of="2024-02")
 
 
 def test_as_of_picks_the_snapshot(con):

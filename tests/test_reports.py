@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import os
 import re
 import shutil
 import time
@@ -29,6 +30,7 @@ from pmo_analytics.exceptions import DatabaseMissing, UsageError, ValidationFail
 from pmo_analytics.metrics import scope as filters
 from pmo_analytics.metrics.portfolio import headline
 from pmo_analytics.reports import cycle as reports
+from pmo_analytics.reports import index, pack, runner
 from pmo_analytics.store import connection as db
 
 MONTHS = ["2026-08", "2026-09", "2026-10"]
@@ -286,7 +288,7 @@ def test_rerunning_month_2_gives_the_same_report_and_data(cycle, tmp_path):
     for name, page in again.items():
         if name == "index.html":
             assert page != pages[MONTHS[1]][name]  # the generation time moved...
-            assert reports.strip_volatile(page) == reports.strip_volatile(pages[MONTHS[1]][name])
+            assert index.strip_volatile(page) == index.strip_volatile(pages[MONTHS[1]][name])
         else:
             assert page == pages[MONTHS[1]][name], name
     assert result.headline == cycle.results[MONTHS[1]].headline
@@ -344,7 +346,7 @@ def test_a_failing_notebook_is_named_and_the_previous_report_stays(cycle, tmp_pa
     boom = _notebook(tmp_path / "boom.ipynb", "1 / 0", "print('never')")
     monkeypatch.setenv("PMO_REPORT_NOTEBOOKS", f"{fine},{boom}")
     previous = tree(out / MONTHS[2])
-    with pytest.raises(reports.ReportFailed) as failed:
+    with pytest.raises(runner.ReportFailed) as failed:
         reports.run_month(MONTHS[2], cycle.folders[MONTHS[2]], database=database, out_dir=out)
     message = str(failed.value)
     assert "\n" not in message
@@ -392,26 +394,26 @@ def test_swap_in_puts_the_old_report_back_when_the_new_one_cannot_go_in(tmp_path
         staging.mkdir()
         (staging / "index.html").write_text("new")
         with pytest.raises(OSError):
-            reports._swap_in(staging, final)
+            pack.swap_in(staging, final)
     assert (final / "index.html").read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["2026-09"]
     staging = tmp_path / ".2026-09.building-1-x"
     staging.mkdir()
     (staging / "index.html").write_text("new")
-    reports._swap_in(staging, final)
+    pack.swap_in(staging, final)
     assert (final / "index.html").read_text() == "new"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["2026-09"]
 
 
 def test_stale_work_folders_of_killed_runs_are_removed(tmp_path):
     dead = tmp_path / ".2026-09.building-999999999-abc"
-    mine = tmp_path / f".2026-09.building-{reports.os.getpid()}-abc"
+    mine = tmp_path / f".2026-09.building-{os.getpid()}-abc"
     for folder in (dead, mine):
         folder.mkdir()
-    reports._remove_stale(tmp_path)
+    pack.remove_stale(tmp_path)
     assert not dead.exists() and mine.exists()
 
 
 def test_strip_volatile_removes_only_time_elements():
     page = "<p>generated <time datetime='2026-01-01T00:00'>2026-01-01 00:00</time> ok</p>"
-    assert reports.strip_volatile(page) == "<p>generated <time></time> ok</p>"
+    assert index.strip_volatile(page) == "<p>generated <time></time> ok</p>"

@@ -1,31 +1,18 @@
-"""Reading export files into DuckDB staging tables, as text, with their row numbers.
-
-A staged table keeps the file's rows in order, so `rowid + 1` is the data row (1 = first row under
-the header) and validation can point at the exact row and column of each problem. Columns are
-named c0, c1, ... by position, whatever the header says. A CSV is first read typed (DuckDB converts
-while reading, the fast path); if any value does not convert, it is read again as text so every
-bad cell can be reported. XLSX goes through pandas + openpyxl (DuckDB's Excel extension would need
-the internet); Parquet through DuckDB.
-"""
+"""Finding the export files and which canonical table each feeds: by its name, its sheets, its
+columns or a profile (given, or picked from the header and reported); MS Project XML read once."""
 from __future__ import annotations
 
-import codecs
-import contextlib
-import csv
 import hashlib
 import os
-import re
-import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-
-import duckdb
 
 from pmo_analytics.contract import TABLES
 from pmo_analytics.exceptions import InputError, UsageError
 from pmo_analytics.ingest import profiles
 from pmo_analytics.ingest.profiles import Profile
+from pmo_analytics.ingest.text import header
 
 FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx",
            ".parquet": "parquet", ".xml": "xml"}
@@ -106,23 +93,6 @@ def _check_entry(path: Path, in_folder: bool = False) -> Path:
     return path
 
 
-# DuckDB expands these in a file name, so 'exports[1]/projects.csv' would read 'exports1/projects.csv'.
-GLOB_CHARACTERS = frozenset("*?[]{}")
-
-
-@contextlib.contextmanager
-def literal(path: Path):
-    """`path` as DuckDB must be given it to read that file and no other: a path with glob characters
-    is read through a link with a plain name in a private temporary folder."""
-    if not GLOB_CHARACTERS & set(str(path)):
-        yield str(path)
-        return
-    with tempfile.TemporaryDirectory(prefix="pmo-literal-") as folder:
-        link = Path(folder) / f"input{path.suffix.lower()}"
-        os.symlink(Path(path).resolve(), link)
-        yield str(link)
-
-
 def _sources_of(path: Path, chosen: Profile | None) -> list[Source]:
     table = _table_of(path)
     suffix = path.suffix.lower()
@@ -143,9 +113,9 @@ def _sources_of(path: Path, chosen: Profile | None) -> list[Source]:
                              "name the file after a table or add [tables.<name>] to the profile")
         return [Source(t, path, chosen) for t in tables]
     if suffix == ".xml":
-        from pmo_analytics.ingest.schedules import mspdi as schedules
+        from pmo_analytics.ingest.schedules.mspdi_xml import is_mspdi
 
-        if not schedules.is_mspdi(path):
+        if not is_mspdi(path):
             raise InputError(f"{path}: not an MS Project XML (MSPDI) file; the workbench reads MSPDI "
                              "schedules (File > Save As > XML in MS Project)")
         picked = profiles.shipped()["mspdi"]
@@ -199,172 +169,3 @@ def _table_of(path: Path) -> str | None:
         return None
     stem = path.stem.strip().lower()
     return stem if stem in TABLES else None
-
-
-def header(source: Source, strict: bool = True) -> list[str] | None:
-    """The column names of a CSV file's first record (a quoted name may span lines).
-
-    strict=False returns None instead of raising when the file is not UTF-8 text.
-    """
-    _sniff_text(source.path)
-    if not strict and not _is_utf8(source.path):
-        return None
-    try:
-        with open(source.path, encoding="utf-8-sig", newline="") as fh:
-            names = next(csv.reader(fh), [])
-    except UnicodeDecodeError as exc:
-        if not strict:
-            return None
-        raise InputError(f"{source.path}: not UTF-8 text (byte {exc.start} of the file); save it as "
-                         "UTF-8 CSV or give --profile european") from None
-    except csv.Error as exc:
-        raise InputError(f"{source.path}: cannot read the header: {exc}") from None
-    return names
-
-
-def ident(name: str) -> str:
-    """A column name quoted for SQL, whatever characters the export put in its header."""
-    return '"' + str(name).replace('"', '""') + '"'
-
-
-def _is_utf8(path: Path) -> bool:
-    """Whether the whole file decodes as UTF-8 (an export can turn Windows-1252 on line 90,000)."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    try:
-        with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 22), b""):
-                decoder.decode(block)
-            decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-def positional(n: int) -> list[str]:
-    """Staged tables name their columns c0, c1, ... so any header (duplicates, quotes) is safe."""
-    return [f"c{i}" for i in range(n)]
-
-
-def stage_text(con: duckdb.DuckDBPyConnection, source: Source, name: str) -> tuple[list[str], list[str]]:
-    """Reads one file into table `name` as text, columns c0..cN in file order; returns the header and
-    notes on how it was read (a workbook's percent cells, hidden sheets, merged ranges)."""
-    con.sql(f"DROP TABLE IF EXISTS {name}")
-    if source.format == "csv":
-        names = header(source)
-        _read_csv(con, source.path, name, ["VARCHAR"] * len(names))
-        return names, []
-    if source.format == "xlsx":
-        return _stage_xlsx(con, source.path, name, source.sheet)
-    return _stage_parquet(con, source.path, name), []
-
-
-def stage_typed_csv(con: duckdb.DuckDBPyConnection, source: Source, name: str, types: list[str],
-                    select: list[str]) -> bool:
-    """The fast path: DuckDB converts while reading and `select` shapes the rows into table `name`.
-
-    Returns False when some value does not convert; the caller then stages the file as text.
-    """
-    con.sql(f"DROP TABLE IF EXISTS {name}")
-    try:
-        _read_csv(con, source.path, name, types, select)
-    except duckdb.ConversionException:
-        return False
-    return True
-
-
-MAX_LINE_BYTES = 4_000_000  # DuckDB reads no longer CSV line than this (a runaway quote, a pasted file)
-
-
-def _read_csv(con, path: Path, name: str, types: list[str], select: list[str] | None = None) -> None:
-    columns = "{" + ", ".join(f"'{c}': '{t}'" for c, t in zip(positional(len(types)), types)) + "}"
-    try:
-        with literal(path) as readable:
-            con.sql(f"CREATE TABLE {name} AS SELECT {', '.join(select or ['*'])} FROM read_csv(?, header=true, "
-                    f"auto_detect=false, columns={columns}, delim=',', quote='\"', escape='\"', "
-                    f"dateformat='%Y-%m-%d', strict_mode=true, null_padding=false, max_line_size={MAX_LINE_BYTES})",
-                    params=[readable])
-    except duckdb.ConversionException:
-        raise
-    except duckdb.Error as exc:
-        raise InputError(f"{path}: cannot read as CSV: {_csv_error(exc)}") from None
-
-
-def _csv_error(exc: Exception) -> str:
-    """DuckDB's CSV error, said in one line a person can act on."""
-    text = str(exc)
-    line = re.search(r"CSV Error on Line: (\d+)", text)
-    widths = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text)
-    if line and widths:
-        n = int(line.group(1))
-        return (f"line {n} (row {n - 1}) has {widths.group(2)} columns where the header has {widths.group(1)} "
-                "(a truncated file, or a delimiter inside an unquoted value?)")
-    size = re.search(r"Maximum line size of \d+ bytes exceeded\. Actual Size:\s*(\d+)", text)
-    if line and size:
-        n = int(line.group(1))
-        return (f"line {n} (row {n - 1}) is {int(size.group(1)):,} bytes long, over the {MAX_LINE_BYTES:,} a CSV "
-                "line may have (a quote that is never closed, or a document pasted into a cell?)")
-    if "unicode" in text.lower():
-        return "not UTF-8 text; save it as UTF-8 or give --profile european"
-    if line:
-        return f"line {line.group(1)}: {_first_error_line(exc)}"
-    return _first_error_line(exc)
-
-
-def _first_error_line(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
-
-
-def _sniff_text(path: Path) -> None:
-    """Fails early, with a clear message, on files that are empty or not text at all."""
-    with open(path, "rb") as fh:
-        head = fh.read(65536)
-    if not head.strip():
-        raise InputError(f"{path}: the file is empty")
-    if b"\x00" in head or head.startswith(b"PK\x03\x04"):
-        hint = " (it looks like an Excel workbook: name it .xlsx)" if head.startswith(b"PK") else ""
-        raise InputError(f"{path}: not a text CSV file; it contains binary data{hint}")
-
-
-def _stage_xlsx(con, path: Path, name: str, sheet: str | None = None) -> tuple[list[str], list[str]]:
-    """Stages a workbook's sheet as text (workbooks.read: the visible sheet named after the table, else
-    the first visible one); a formula or error cell in a contract column is an error naming the cell."""
-    import pandas as pd
-
-    from pmo_analytics.ingest import workbooks
-
-    table = name.split("_", 1)[1]
-    read = workbooks.read(path, sheet=sheet, table=table, columns=TABLES[table].column_names)
-    names = read.header
-    frame = pd.DataFrame([[v or None for v in row] for row in read.rows], columns=positional(len(names)),
-                         dtype=object)
-    con.register("_xlsx_frame", frame)
-    try:
-        cols = ", ".join(f"CAST({c} AS VARCHAR) AS {c}" for c in frame.columns) or "NULL AS c0"
-        con.sql(f"CREATE TABLE {name} AS SELECT {cols} FROM _xlsx_frame")
-    finally:
-        con.unregister("_xlsx_frame")
-    return names, list(read.notes)
-
-
-NESTED = re.compile(r"STRUCT|MAP|UNION|\[\d*\]$")
-
-
-def _stage_parquet(con, path: Path, name: str) -> list[str]:
-    """Reads a Parquet file as text columns; a contract column holding nested values (a struct, list
-    or map) is an error: cast to text it would be stored as '{'a': ...}'."""
-    table = TABLES[name.split("_", 1)[1]]
-    try:
-        with literal(path) as readable:
-            described = con.sql("DESCRIBE SELECT * FROM read_parquet(?)", params=[readable]).fetchall()
-            for column, type_, *_ in described:
-                if NESTED.search(type_) and column.strip().lower() in table.column_names:
-                    raise InputError(f"{path}: column {column} holds nested values ({type_[:60]}); the contract "
-                                     f"expects {table.column(column.strip().lower()).type.lower()}: flatten it "
-                                     "before exporting")
-            names = [r[0] for r in described]
-            casts = ", ".join(f"CAST({ident(n)} AS VARCHAR) AS c{i}" for i, n in enumerate(names))
-            con.sql(f"CREATE TABLE {name} AS SELECT {casts} FROM read_parquet(?)", params=[readable])
-    except duckdb.Error as exc:
-        raise InputError(f"{path}: cannot read as Parquet: {_first_error_line(exc)}") from None
-    return names

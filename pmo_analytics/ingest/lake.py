@@ -23,7 +23,7 @@ from pmo_analytics.exceptions import InputError, ValidationFailed
 from pmo_analytics.problems import Problem
 
 if TYPE_CHECKING:
-    from pmo_analytics.validation.rules import TableCheck
+    from pmo_analytics.validation.tablecheck import TableCheck
 
 LOADS = "loads"
 TABLES: tuple[str, ...] = (*contract.TABLES, LOADS)

@@ -14,26 +14,39 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from pmo_analytics.metrics import scope as filters
+from pmo_analytics.metrics.scope import Scope
 from pmo_analytics.store import connection as db
-
-BY = ("project", "program", "portfolio", "department")
 
 # Descriptive project columns carried by project rows (fixed text, never user input).
 PROJECT_COLUMNS = ("name", "portfolio", "program", "department", "status", "rag", "currency")
+
+# Group columns per `by` choice, over the per-project rows (fixed text, never user input).
+GROUPS = {
+    "project": ("project_id", *PROJECT_COLUMNS),
+    "program": ("program",),
+    "portfolio": ("portfolio",),
+    "department": ("department",),
+}
+BY = tuple(GROUPS)
 
 # Months the burn rate averages over (the as_of month and the two before it).
 BURN_MONTHS = 3
 
 
-def _group_select(by: str) -> tuple[str, str]:
-    """(columns to select, columns to group by) for a rollup level; fixed text from BY."""
-    if by == "project":
-        cols = "project_id, " + ", ".join(PROJECT_COLUMNS)
-        return cols, cols
+def _scope(con, metric, by, **filters) -> Scope:
+    """The scope of a budget metric: every filter, and `by` one of BY."""
+    return Scope.of(con, metric, by=by, groups=GROUPS, **filters)
+
+
+def _group_select(scope: Scope) -> tuple[str, str]:
+    """(columns to select, columns to group by) for the scope's rollup level."""
+    group = scope.group
+    if scope.by == "project":
+        return group.select, group.group_by
     # Rollups: one currency is expected per portfolio; a mix shows as e.g. 'EUR,GBP'.
-    return (f"{by}, count(DISTINCT project_id) AS n_projects, "
-            "string_agg(DISTINCT currency, ',' ORDER BY currency) AS currency", by)
+    rollup = (f"{group.select}, count(DISTINCT project_id) AS n_projects, "
+              "string_agg(DISTINCT currency, ',' ORDER BY currency) AS currency")
+    return rollup, group.group_by
 
 
 def budget_variance(con, by: str = "project", as_of=None, portfolio=None, program=None,
@@ -52,11 +65,12 @@ def budget_variance(con, by: str = "project", as_of=None, portfolio=None, progra
     when nothing is being burnt). Missing stays missing: a project without budget lines (or a column
     its export leaves blank) shows NaN, not zero; over_budget is then False.
     """
-    filters.choice(by, BY, "by")
-    snapshot = filters.resolve_as_of(con, as_of)
-    pcond, pparams = filters.project_where("p", portfolio, program, department, project_ids)
-    bcond, bparams = filters.period_where("b.period", period_from, period_to)
-    select_keys, group_keys = _group_select(by)
+    scope = _scope(con, "budget_variance", by, as_of=as_of, portfolio=portfolio, program=program,
+                   department=department, project_ids=project_ids, period_from=period_from,
+                   period_to=period_to)
+    pcond, pparams = scope.projects("p")
+    bcond, bparams = scope.periods("b.period")
+    select_keys, group_keys = _group_select(scope)
     q = f"""
     WITH s AS (
         SELECT CAST(? AS DATE) AS as_of,
@@ -105,9 +119,9 @@ def budget_variance(con, by: str = "project", as_of=None, portfolio=None, progra
            (budget - consumed) / NULLIF(burn_rate, 0) AS months_left,
            coalesce(forecast > budget, FALSE) AS over_budget
     FROM grouped
-    ORDER BY {by if by != "project" else "project_id"} NULLS LAST
+    ORDER BY {scope.group.key} NULLS LAST
     """
-    return db.frame(con, q, [snapshot, snapshot, *pparams, *bparams])
+    return db.frame(con, q, [scope.as_of, scope.as_of, *pparams, *bparams])
 
 
 def budget_by_category(con, by: str = "project", as_of=None, portfolio=None, program=None,
@@ -119,12 +133,13 @@ def budget_by_category(con, by: str = "project", as_of=None, portfolio=None, pro
     (committed excludes consumed); budget_share_pct = the category's share of the group's budget, in %.
     No bac (it is not split by category) and no burn rate.
     """
-    filters.choice(by, BY, "by")
-    snapshot = filters.resolve_as_of(con, as_of)
-    pcond, pparams = filters.project_where("p", portfolio, program, department, project_ids)
-    bcond, bparams = filters.period_where("b.period", period_from, period_to)
-    select_keys, group_keys = _group_select(by)
-    key = by if by != "project" else "project_id"
+    scope = _scope(con, "budget_by_category", by, as_of=as_of, portfolio=portfolio, program=program,
+                   department=department, project_ids=project_ids, period_from=period_from,
+                   period_to=period_to)
+    pcond, pparams = scope.projects("p")
+    bcond, bparams = scope.periods("b.period")
+    select_keys, group_keys = _group_select(scope)
+    key = scope.group.key
     q = f"""
     WITH p AS (
         SELECT p.* FROM projects p WHERE p.as_of = CAST(? AS DATE) AND {pcond}
@@ -149,7 +164,7 @@ def budget_by_category(con, by: str = "project", as_of=None, portfolio=None, pro
     FROM grouped
     ORDER BY {key} NULLS LAST, category
     """
-    return db.frame(con, q, [snapshot, *pparams, *bparams])
+    return db.frame(con, q, [scope.as_of, *pparams, *bparams])
 
 
 def budget_curve(con, as_of=None, portfolio=None, program=None, department=None, project_ids=None,
@@ -162,7 +177,9 @@ def budget_curve(con, as_of=None, portfolio=None, program=None, department=None,
     window shows the true cumulative position, not one restarted at period_from. Periods are those
     present in budget_lines (first of month).
     """
-    snapshot = filters.resolve_as_of(con, as_of)
+    scope = Scope.of(con, "budget_curve", as_of=as_of, portfolio=portfolio, program=program,
+                     department=department, project_ids=project_ids, period_from=period_from,
+                     period_to=period_to)
     if by_project is None:
         if project_ids is None:
             by_project = False
@@ -170,8 +187,8 @@ def budget_curve(con, as_of=None, portfolio=None, program=None, department=None,
             by_project = True
         else:
             by_project = len({str(i) for i in project_ids}) == 1
-    pcond, pparams = filters.project_where("p", portfolio, program, department, project_ids)
-    wcond, wparams = filters.period_where("period", period_from, period_to)
+    pcond, pparams = scope.projects("p")
+    wcond, wparams = scope.periods("period")
     key = "project_id, " if by_project else ""
     partition = "PARTITION BY project_id" if by_project else ""
     q = f"""
@@ -195,4 +212,4 @@ def budget_curve(con, as_of=None, portfolio=None, program=None, department=None,
     )
     SELECT * FROM running WHERE {wcond} ORDER BY {key} period
     """
-    return db.frame(con, q, [snapshot, *pparams, snapshot, *wparams])
+    return db.frame(con, q, [scope.as_of, *pparams, scope.as_of, *wparams])

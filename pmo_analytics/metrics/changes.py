@@ -14,8 +14,9 @@ import pandas as pd
 
 from pmo_analytics.definitions import ACTIVE, EMV, SCORE, STATE
 from pmo_analytics.exceptions import UsageError
-from pmo_analytics.metrics import scope as filters
-from pmo_analytics.metrics.improvement import evm_status_ctes
+from pmo_analytics.metrics.kpi_queries import evm_status_ctes
+from pmo_analytics.metrics.scope import PROJECTS, SNAPSHOT, Scope, resolve_as_of
+from pmo_analytics.periods import month_end
 from pmo_analytics.store import connection as db
 from pmo_analytics.store import loads
 
@@ -23,6 +24,7 @@ MEASURES = ("project", "forecast", "eac", "end_date", "rag", "risk_emv", "top_ri
 # RAG as steps on one scale (the contract's five ratings), so a worse rating is a positive change.
 RAG_STEPS = {"green": 1, "amber_green": 2, "amber": 3, "amber_red": 4, "red": 5}
 MONEY_TOLERANCE = 0.005  # money that moved by less than half a cent has not changed
+_WHOLE = "drift compares whole snapshots (new_risks and slipped_milestones take periods)"
 
 COLUMNS = ("as_of", "previous", "project_id", "name", "portfolio", "measure", "before", "after",
            "change", "change_pct", "direction")
@@ -42,13 +44,13 @@ def snapshot_pair(con, as_of=None, previous=None):
     """(after, before): the snapshot reported on and the one it is compared with (`previous`, else the
     loaded snapshot before it), or None when either is not loaded (nothing to compare)."""
     loaded = loads.months(con)
-    after = filters.resolve_as_of(con, as_of)
+    after = resolve_as_of(con, as_of)
     if after not in loaded:
         return None
     if previous is None:
         earlier = [d for d in loaded if d < after]
         return (after, earlier[-1]) if earlier else None
-    before = filters.month_end(previous)
+    before = month_end(previous)
     return (after, before) if before in loaded else None
 
 
@@ -79,14 +81,18 @@ def drift(con, as_of=None, previous=None, portfolio=None, program=None, departme
     project present in only one snapshot (before / after 'absent' or 'present'). Sorted by measure in
     MEASURES order, then by absolute change; `top` keeps the N largest per measure. Unchanged projects
     do not appear. Filters match the project as it is at as_of (or was, if it has gone); period_from /
-    period_to are accepted for a uniform signature and ignored. Empty when either snapshot is not loaded.
+    period_to are a UsageError (the measures are whole-snapshot totals). Empty when either snapshot is
+    not loaded.
     """
     _check_top(top)
-    pair = snapshot_pair(con, as_of, previous)
+    scope = Scope.of(con, "drift", honours=SNAPSHOT + PROJECTS, why=_WHOLE, as_of=as_of, portfolio=portfolio,
+                     program=program, department=department, project_ids=project_ids,
+                     period_from=period_from, period_to=period_to)
+    pair = snapshot_pair(con, scope.as_of, previous)
     if pair is None:
         return _empty(COLUMNS)
     after, before = pair
-    pcond, pparams = filters.project_where("p", portfolio, program, department, project_ids)
+    pcond, pparams = scope.projects("p")
     steps = " ".join(f"WHEN '{k}' THEN {v}" for k, v in RAG_STEPS.items())
     rag_step = "(CASE {col} " + steps + " END)"
     measure_order = " ".join(f"WHEN '{m}' THEN {i}" for i, m in enumerate(MEASURES))
@@ -193,12 +199,15 @@ def new_risks(con, as_of=None, previous=None, portfolio=None, program=None, depa
     Any status (a risk raised and closed between the snapshots is listed with status closed). Filters
     match the project at as_of; period_from / period_to keep risks raised in those months.
     """
-    pair = snapshot_pair(con, as_of, previous)
+    scope = Scope.of(con, "new_risks", as_of=as_of, portfolio=portfolio, program=program,
+                     department=department, project_ids=project_ids, period_from=period_from,
+                     period_to=period_to)
+    pair = snapshot_pair(con, scope.as_of, previous)
     if pair is None:
         return _empty(NEW_RISK_COLUMNS)
     after, before = pair
-    pcond, pparams = filters.project_where("p", portfolio, program, department, project_ids)
-    rcond, rparams = filters.period_where("r.raised_date", period_from, period_to)
+    pcond, pparams = scope.projects("p")
+    rcond, rparams = scope.periods("r.raised_date")
     q = f"""
     SELECT r.risk_id, r.project_id, p.name AS project_name, p.portfolio, r.title, r.category, r.status,
            r.probability, r.impact, r.impact_cost, {SCORE} AS score, {EMV} AS emv, r.owner,
@@ -220,12 +229,15 @@ def closed_risks(con, as_of=None, previous=None, portfolio=None, program=None, d
     EMV the portfolio carried for it. Largest emv_before first. Filters match the project at
     `previous`; period_from / period_to keep risks raised in those months.
     """
-    pair = snapshot_pair(con, as_of, previous)
+    scope = Scope.of(con, "closed_risks", as_of=as_of, portfolio=portfolio, program=program,
+                     department=department, project_ids=project_ids, period_from=period_from,
+                     period_to=period_to)
+    pair = snapshot_pair(con, scope.as_of, previous)
     if pair is None:
         return _empty(CLOSED_RISK_COLUMNS)
     after, before = pair
-    pcond, pparams = filters.project_where("p", portfolio, program, department, project_ids)
-    rcond, rparams = filters.period_where("r.raised_date", period_from, period_to)
+    pcond, pparams = scope.projects("p")
+    rcond, rparams = scope.periods("r.raised_date")
     q = f"""
     SELECT r.risk_id, r.project_id, p.name AS project_name, p.portfolio, r.title,
            r.status AS status_before, coalesce(q.status, 'removed') AS status_after,
@@ -249,12 +261,15 @@ def slipped_milestones(con, as_of=None, previous=None, portfolio=None, program=N
     milestone's slip against baseline and state at as_of. Filters match the project at as_of;
     period_from / period_to keep milestones baselined in those months.
     """
-    pair = snapshot_pair(con, as_of, previous)
+    scope = Scope.of(con, "slipped_milestones", as_of=as_of, portfolio=portfolio, program=program,
+                     department=department, project_ids=project_ids, period_from=period_from,
+                     period_to=period_to)
+    pair = snapshot_pair(con, scope.as_of, previous)
     if pair is None:
         return _empty(SLIPPED_COLUMNS)
     after, before = pair
-    pcond, pparams = filters.project_where("p", portfolio, program, department, project_ids)
-    dcond, dparams = filters.period_where("m.baseline_date", period_from, period_to)
+    pcond, pparams = scope.projects("p")
+    dcond, dparams = scope.periods("m.baseline_date")
     q = f"""
     WITH moved AS (
         SELECT m.project_id, p.name AS project_name, p.portfolio, m.milestone_id, m.name,

@@ -25,12 +25,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pmo_analytics.metrics import scope as filters
+from pmo_analytics.metrics.scope import PROJECTS, SNAPSHOT, Scope
 from pmo_analytics.store import connection as db
 
 # eac_unrealistic flags a CPI-based EAC when the TCPI needed to finish on BAC differs from the CPI
 # achieved so far by more than this.
 TCPI_MARGIN = 0.10
+_CUMULATIVE = "earned value is cumulative to the status month (evm_series gives it month by month)"
 
 _SERIES_COLUMNS = (
     "project_id", "period", "percent_complete", "bac", "pv", "ev", "ac", "cv", "sv", "cpi", "spi",
@@ -233,16 +234,14 @@ _SERIES_BASE = f"""
     )"""
 
 
-def _evm_frame(con, status_only: bool, as_of, portfolio, program, department, project_ids,
-               period_from, period_to, tcpi_margin) -> pd.DataFrame:
+def _evm_frame(con, scope: Scope, status_only: bool, tcpi_margin) -> pd.DataFrame:
     """Runs the EVM / Earned Schedule query: every period to as_of, or only the as_of month."""
-    snapshot = filters.resolve_as_of(con, as_of)
-    pcond, pparams = filters.project_where("p", portfolio, program, department, project_ids)
+    pcond, pparams = scope.projects("p")
     if status_only:
         base, wcond, wparams = _STATUS_BASE, "TRUE", []
         columns = ("project_id", *_PROJECT_COLUMNS, *_SERIES_COLUMNS[1:])
     else:
-        wcond, wparams = filters.period_where("period", period_from, period_to)
+        wcond, wparams = scope.periods("period")
         base, columns = _SERIES_BASE, _SERIES_COLUMNS
     indices = _INDICES.format(project_columns=", ".join("pj." + c for c in _PROJECT_COLUMNS))
     select = ", ".join(f'"{c}"' for c in columns)
@@ -252,7 +251,7 @@ def _evm_frame(con, status_only: bool, as_of, portfolio, program, department, pr
     {indices}
     SELECT {select} FROM final WHERE {wcond} ORDER BY k, period
     """
-    params = [snapshot, snapshot, tcpi_margin, *pparams, *wparams]
+    params = [scope.as_of, scope.as_of, tcpi_margin, *pparams, *wparams]
     return db.frame(con, q, params)
 
 
@@ -261,20 +260,24 @@ def evm_series(con, as_of=None, portfolio=None, program=None, department=None, p
     """EVM and Earned Schedule per project and month, from its first budget period to the as_of month.
 
     Each row is computed as if that month were the status date (AT = its period index). See the module
-    docstring for the formulas. period_from / period_to only choose which rows are shown; cumulative
-    values always start at the project's period 1.
+    docstring for the formulas. Takes every filter: period_from / period_to only choose which rows are
+    shown; cumulative values always start at the project's period 1.
     """
-    return _evm_frame(con, False, as_of, portfolio, program, department, project_ids,
-                      period_from, period_to, tcpi_margin)
+    scope = Scope.of(con, "evm_series", as_of=as_of, portfolio=portfolio, program=program,
+                     department=department, project_ids=project_ids, period_from=period_from,
+                     period_to=period_to)
+    return _evm_frame(con, scope, False, tcpi_margin)
 
 
 def evm(con, as_of=None, portfolio=None, program=None, department=None, project_ids=None,
         period_from=None, period_to=None, tcpi_margin: float = TCPI_MARGIN) -> pd.DataFrame:
     """EVM and Earned Schedule per project at the status date (the as_of month), with name and portfolio.
 
-    The status date is always the as_of month: period_from / period_to are accepted for a uniform
-    signature and ignored. Projects without budget lines, or whose first budget period is after the
-    as_of month, have no status row.
+    Takes as_of and the project filters; period_from / period_to are a UsageError (earned value is
+    cumulative to the status month: evm_series has the months). Projects without budget lines, or whose
+    first budget period is after the as_of month, have no status row.
     """
-    return _evm_frame(con, True, as_of, portfolio, program, department, project_ids,
-                      None, None, tcpi_margin)
+    scope = Scope.of(con, "evm", honours=SNAPSHOT + PROJECTS, why=_CUMULATIVE, as_of=as_of,
+                     portfolio=portfolio, program=program, department=department,
+                     project_ids=project_ids, period_from=period_from, period_to=period_to)
+    return _evm_frame(con, scope, True, tcpi_margin)

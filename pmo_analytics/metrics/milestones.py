@@ -11,18 +11,11 @@ from __future__ import annotations
 import pandas as pd
 
 from pmo_analytics.definitions import SLIP, STATE, STATES  # noqa: F401 - STATES is part of this module's API
-from pmo_analytics.metrics import scope as filters
+from pmo_analytics.metrics.scope import PERIODS, PROJECT_GROUPS, PROJECTS, Scope
 from pmo_analytics.store import connection as db
 
-SUMMARY_BY = ("project", "program", "portfolio", "department")
-
-# Group columns per `by` choice (projects aliased p): fixed text, never user input.
-_GROUPS = {
-    "project": ("p.project_id", "p.name AS project_name", "p.portfolio"),
-    "program": ("p.program",),
-    "portfolio": ("p.portfolio",),
-    "department": ("p.department",),
-}
+SUMMARY_BY = tuple(PROJECT_GROUPS)
+_SPANS = "the trend spans every snapshot; period_to ends it"
 
 
 def milestone_slippage(con, as_of=None, portfolio=None, program=None, department=None,
@@ -31,9 +24,11 @@ def milestone_slippage(con, as_of=None, portfolio=None, program=None, department
 
     period_from/period_to keep milestones whose baseline date falls in those months.
     """
-    snapshot = filters.resolve_as_of(con, as_of)
-    pcond, pparams = filters.project_where("p", portfolio, program, department, project_ids)
-    dcond, dparams = filters.period_where("m.baseline_date", period_from, period_to)
+    scope = Scope.of(con, "milestone_slippage", as_of=as_of, portfolio=portfolio, program=program,
+                     department=department, project_ids=project_ids, period_from=period_from,
+                     period_to=period_to)
+    pcond, pparams = scope.projects("p")
+    dcond, dparams = scope.periods("m.baseline_date")
     q = f"""
     SELECT m.as_of, m.project_id, p.name AS project_name, p.portfolio, p.program, p.department,
            m.milestone_id, m.name, m.baseline_date, m.forecast_date, m.actual_date,
@@ -43,7 +38,7 @@ def milestone_slippage(con, as_of=None, portfolio=None, program=None, department
     WHERE m.as_of = ? AND {pcond} AND {dcond}
     ORDER BY m.project_id, m.baseline_date NULLS LAST, m.milestone_id
     """
-    return db.frame(con, q, [snapshot] + pparams + dparams)
+    return db.frame(con, q, [scope.as_of] + pparams + dparams)
 
 
 def milestone_summary(con, by: str = "project", as_of=None, portfolio=None, program=None,
@@ -55,14 +50,12 @@ def milestone_summary(con, by: str = "project", as_of=None, portfolio=None, prog
     averaged over all milestones with a baseline. Every filtered project takes part, so a project
     without milestones shows zeros. period_from/period_to keep milestones baselined in those months.
     """
-    filters.choice(by, SUMMARY_BY, "by")
-    snapshot = filters.resolve_as_of(con, as_of)
-    pcond, pparams = filters.project_where("p", portfolio, program, department, project_ids)
-    dcond, dparams = filters.period_where("m.baseline_date", period_from, period_to)
-    cols = _GROUPS[by]
-    select = ", ".join(cols)
-    group = ", ".join(c.split(" AS ")[0] for c in cols)
-    order = ", ".join(c.split(" AS ")[-1].split(".")[-1] for c in cols)
+    scope = Scope.of(con, "milestone_summary", by=by, groups=PROJECT_GROUPS, as_of=as_of,
+                     portfolio=portfolio, program=program, department=department,
+                     project_ids=project_ids, period_from=period_from, period_to=period_to)
+    pcond, pparams = scope.projects("p")
+    dcond, dparams = scope.periods("m.baseline_date")
+    select, group, order = scope.group
     q = f"""
     WITH stated AS (
         SELECT m.as_of, m.project_id, m.milestone_id, {SLIP} AS slip_days, {STATE} AS state
@@ -86,20 +79,24 @@ def milestone_summary(con, by: str = "project", as_of=None, portfolio=None, prog
     GROUP BY {group}
     ORDER BY {order}
     """
-    return db.frame(con, q, [snapshot] + dparams + [snapshot] + pparams)
+    return db.frame(con, q, [scope.as_of] + dparams + [scope.as_of] + pparams)
 
 
 def milestone_trend(con, as_of=None, portfolio=None, program=None, department=None,
                     project_ids=None, period_from=None, period_to=None) -> pd.DataFrame:
     """The milestone trend analysis table: each milestone's dates at every snapshot.
 
-    One row per milestone and snapshot over ALL snapshots (as_of is ignored; period_from/period_to
-    filter snapshot dates). forecast_change_days = this forecast minus the forecast at the previous
-    loaded snapshot, missing when the milestone was not in that snapshot (computed before filtering,
-    so a period filter keeps the change).
+    One row per milestone and snapshot over ALL snapshots: period_from/period_to filter snapshot dates
+    and as_of is a UsageError (the table spans the snapshots; period_to ends it).
+    forecast_change_days = this forecast minus the forecast at the previous loaded snapshot, missing
+    when the milestone was not in that snapshot (computed before filtering, so a period filter keeps
+    the change).
     """
-    pcond, pparams = filters.project_where("p", portfolio, program, department, project_ids)
-    scond, sparams = filters.period_where("p.as_of", period_from, period_to)
+    scope = Scope.of(con, "milestone_trend", honours=PROJECTS + PERIODS, why=_SPANS, as_of=as_of,
+                     portfolio=portfolio, program=program, department=department,
+                     project_ids=project_ids, period_from=period_from, period_to=period_to)
+    pcond, pparams = scope.projects("p")
+    scond, sparams = scope.periods("p.as_of")
     # The milestone_history summary (summaries.py) holds these rows, joined and in this order, from
     # publish time: joining every snapshot's projects and previous forecasts and sorting 686k rows
     # on each call took 200 ms at 5,000 projects x 36 snapshots.

@@ -9,15 +9,16 @@ from __future__ import annotations
 import pandas as pd
 
 from pmo_analytics import contract
-from pmo_analytics.metrics import scope as filters
 from pmo_analytics.metrics.budget import budget_variance
 from pmo_analytics.metrics.milestones import milestone_slippage
 from pmo_analytics.metrics.resources import over_allocations
 from pmo_analytics.metrics.risks import risk_register
+from pmo_analytics.metrics.scope import PROJECTS, SNAPSHOT, Scope
 
 COLUMNS = ["as_of", "currency", "projects", "active_projects", "budget", "forecast", "committed", "consumed",
            "variance", "variance_pct", "over_budget", *[f"rag_{r}" for r in contract.RAG_RATINGS],
            "active_risks", "risk_emv", "over_allocated_people", "milestones_slipping", "quality_score"]
+_WHOLE = "the headline is the whole snapshot"
 
 
 def headline(con, as_of=None, portfolio=None, program=None, department=None, project_ids=None,
@@ -25,13 +26,18 @@ def headline(con, as_of=None, portfolio=None, program=None, department=None, pro
     """One row: money totals, projects over budget and by RAG, risk exposure, overload, slipping
     milestones and the snapshot's data-quality score, for the filtered projects.
 
-    `budget`: the budget_variance frame for the same filters, when the caller has it already.
+    `budget`: the budget_variance frame for the same filters, when the caller has it already. Takes
+    as_of and the project filters; period_from / period_to are a UsageError (every number is the whole
+    snapshot's, as the risks, people and milestones behind it are).
     """
-    snapshot = filters.resolve_as_of(con, as_of)
-    f = dict(as_of=snapshot, portfolio=portfolio, program=program, department=department,
-             project_ids=project_ids)
+    scope = Scope.of(con, "headline", honours=SNAPSHOT + PROJECTS, why=_WHOLE, as_of=as_of,
+                     portfolio=portfolio, program=program, department=department,
+                     project_ids=project_ids, period_from=period_from, period_to=period_to)
+    snapshot = scope.as_of
+    f = {"as_of": snapshot, "portfolio": portfolio, "program": program, "department": department,
+         "project_ids": project_ids}
     if budget is None:
-        budget = budget_variance(con, **f, period_from=period_from, period_to=period_to)
+        budget = budget_variance(con, **f)
     if snapshot is None or budget.empty:
         return pd.DataFrame(columns=COLUMNS)
     risks = risk_register(con, **f)

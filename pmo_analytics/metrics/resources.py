@@ -11,18 +11,18 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pmo_analytics.metrics import scope as filters
+from pmo_analytics.metrics.scope import Scope, choice
 from pmo_analytics.store import connection as db
 
-LOAD_BY = ("resource", "team", "role")
 GRAINS = ("week", "month")
 
 # Group columns per `by` choice: fixed text, never user input.
-_GROUP_COLUMNS = {
+GROUPS = {
     "resource": ("resource_id", "name", "team", "role"),
     "team": ("team",),
     "role": ("role",),
 }
+LOAD_BY = tuple(GROUPS)
 
 
 def _alloc_cte(pcond: str, wcond: str) -> str:
@@ -40,6 +40,25 @@ def _alloc_cte(pcond: str, wcond: str) -> str:
     )"""
 
 
+# The calendar's first Monday and last day per grain: for weeks, the Mondays from the first to the
+# last allocated week; for months, every Monday of the months the allocations span.
+_CALENDAR_BOUNDS = {
+    "week": "min(week) AS first_monday, max(week) AS hi",
+    "month": ("date_trunc('month', min(week))::DATE"
+              " + INTERVAL ((8 - isodow(date_trunc('month', min(week)))) % 7) DAY"
+              " AS first_monday, last_day(max(week)) AS hi"),
+}
+
+
+def _people(scope: Scope) -> tuple[str, list]:
+    """(SQL listing the resource_ids shown, its parameters): with project filters, those with hours on
+    the filtered projects; without, every resource of the snapshot and everyone allocated."""
+    if scope.filters_projects:
+        return ("SELECT DISTINCT resource_id FROM alloc "
+                "WHERE on_filtered AND (planned > 0 OR coalesce(actual, 0) > 0)"), []
+    return "SELECT resource_id FROM resources WHERE as_of = ? UNION SELECT resource_id FROM alloc", [scope.as_of]
+
+
 def resource_load(con, by: str = "resource", grain: str = "week", as_of=None, portfolio=None,
                   program=None, department=None, project_ids=None, period_from=None,
                   period_to=None) -> pd.DataFrame:
@@ -53,32 +72,15 @@ def resource_load(con, by: str = "resource", grain: str = "week", as_of=None, po
     with hours on the filtered projects in the selected weeks. actual_hours stays missing where no
     hours were booked at all (typically future weeks), rather than pretending zero.
     """
-    filters.choice(by, LOAD_BY, "by")
-    filters.choice(grain, GRAINS, "grain")
-    snapshot = filters.resolve_as_of(con, as_of)
-    pcond, pparams = filters.project_where("p", portfolio, program, department, project_ids)
-    wcond, wparams = filters.period_where("a.week", period_from, period_to)
-    ccond, cparams = filters.period_where("week", period_from, period_to)
-    project_filtered = bool(pparams)
-
-    if project_filtered:
-        scope = ("SELECT DISTINCT resource_id FROM alloc "
-                 "WHERE on_filtered AND (planned > 0 OR coalesce(actual, 0) > 0)")
-        scope_params = []
-    else:
-        scope = ("SELECT resource_id FROM resources WHERE as_of = ? "
-                 "UNION SELECT resource_id FROM alloc")
-        scope_params = [snapshot]
-
-    if grain == "week":
-        # Week grain: the Mondays from the first to the last allocated week.
-        calendar_bounds = "min(week) AS first_monday, max(week) AS hi"
-    else:
-        # Month grain: every Monday of the months the allocations span.
-        calendar_bounds = ("date_trunc('month', min(week))::DATE"
-                           " + INTERVAL ((8 - isodow(date_trunc('month', min(week)))) % 7) DAY"
-                           " AS first_monday, last_day(max(week)) AS hi")
-    keys = ", ".join(_GROUP_COLUMNS[by])
+    scope = Scope.of(con, "resource_load", by=by, groups=GROUPS, as_of=as_of, portfolio=portfolio,
+                     program=program, department=department, project_ids=project_ids,
+                     period_from=period_from, period_to=period_to)
+    choice(grain, GRAINS, "grain")
+    pcond, pparams = scope.projects("p")
+    wcond, wparams = scope.periods("a.week")
+    ccond, cparams = scope.periods("week")
+    chosen, chosen_params = _people(scope)
+    keys = scope.group.select
     period = "week" if grain == "week" else "date_trunc('month', week)::DATE"
     headcount = "" if by == "resource" else "count(DISTINCT resource_id) AS resources,"
     if by == "resource" and grain == "week":
@@ -93,8 +95,8 @@ def resource_load(con, by: str = "resource", grain: str = "week", as_of=None, po
     # Strings (ids, names) are joined once per person; the per-week work runs on the number n.
     q = f"""
     WITH {_alloc_cte(pcond, wcond)},
-    scope AS ({scope}),
-    bounds AS (SELECT {calendar_bounds} FROM alloc),
+    scope AS ({chosen}),
+    bounds AS (SELECT {_CALENDAR_BOUNDS[grain]} FROM alloc),
     mondays AS (
         SELECT unnest(generate_series(first_monday::TIMESTAMP, hi::TIMESTAMP,
                                       INTERVAL 7 DAY))::DATE AS week
@@ -146,7 +148,7 @@ def resource_load(con, by: str = "resource", grain: str = "week", as_of=None, po
     {group_by}
     ORDER BY {order}, {grain}
     """
-    params = pparams + [snapshot] + wparams + scope_params + cparams + [snapshot] + cparams
+    params = pparams + [scope.as_of] + wparams + chosen_params + cparams + [scope.as_of] + cparams
     return db.frame(con, q, params)
 
 
@@ -159,9 +161,11 @@ def over_allocations(con, as_of=None, portfolio=None, program=None, department=N
     every project with planned hours in the run's weeks, largest first. Project filters choose the
     people (those with hours on the filtered projects), as in resource_load.
     """
-    snapshot = filters.resolve_as_of(con, as_of)
-    pcond, pparams = filters.project_where("p", portfolio, program, department, project_ids)
-    wcond, wparams = filters.period_where("a.week", period_from, period_to)
+    scope = Scope.of(con, "over_allocations", as_of=as_of, portfolio=portfolio, program=program,
+                     department=department, project_ids=project_ids, period_from=period_from,
+                     period_to=period_to)
+    pcond, pparams = scope.projects("p")
+    wcond, wparams = scope.periods("a.week")
     q = f"""
     WITH {_alloc_cte(pcond, wcond)},
     scope AS (
@@ -212,5 +216,5 @@ def over_allocations(con, as_of=None, portfolio=None, program=None, department=N
     LEFT JOIN resources r ON r.as_of = ? AND r.resource_id = u.resource_id
     ORDER BY u.total_over_hours DESC, u.resource_id, u.start_week
     """
-    params = pparams + [snapshot] + wparams + [snapshot, snapshot]
+    params = pparams + [scope.as_of] + wparams + [scope.as_of, scope.as_of]
     return db.frame(con, q, params)

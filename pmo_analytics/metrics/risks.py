@@ -11,25 +11,11 @@ import pandas as pd
 
 from pmo_analytics.definitions import ACTIVE, BAND, EMV, NO_MITIGATION, NO_OWNER, OVERDUE, SCORE, previous_snapshots
 from pmo_analytics.exceptions import UsageError
-from pmo_analytics.metrics import scope as filters
+from pmo_analytics.metrics.scope import PERIODS, PROJECT_GROUPS, PROJECTS, Scope
 from pmo_analytics.store import connection as db
 
-EXPOSURE_BY = ("project", "program", "portfolio", "department")
-
-# Group columns per `by` choice (projects aliased p): fixed text, never user input.
-_GROUPS = {
-    "project": ("p.project_id", "p.name AS project_name", "p.portfolio"),
-    "program": ("p.program",),
-    "portfolio": ("p.portfolio",),
-    "department": ("p.department",),
-}
-
-
-def _group_sql(by: str) -> tuple[str, str, str]:
-    """(select list, group-by list, order-by list) for a `by` choice."""
-    cols = _GROUPS[by]
-    names = [c.split(" AS ")[-1].split(".")[-1] for c in cols]
-    return ", ".join(cols), ", ".join(c.split(" AS ")[0] for c in cols), ", ".join(names)
+EXPOSURE_BY = tuple(PROJECT_GROUPS)
+_SPANS = "the trend spans every snapshot; period_to ends it"
 
 
 def risk_register(con, as_of=None, portfolio=None, program=None, department=None, project_ids=None,
@@ -40,9 +26,11 @@ def risk_register(con, as_of=None, portfolio=None, program=None, department=None
     as_of - due_date, else missing); no_owner / no_mitigation flag blank values. Closed risks are
     listed too (active = false). period_from/period_to keep risks raised in those months.
     """
-    snapshot = filters.resolve_as_of(con, as_of)
-    pcond, pparams = filters.project_where("p", portfolio, program, department, project_ids)
-    rcond, rparams = filters.period_where("r.raised_date", period_from, period_to)
+    scope = Scope.of(con, "risk_register", as_of=as_of, portfolio=portfolio, program=program,
+                     department=department, project_ids=project_ids, period_from=period_from,
+                     period_to=period_to)
+    pcond, pparams = scope.projects("p")
+    rcond, rparams = scope.periods("r.raised_date")
     q = f"""
     SELECT r.as_of, r.risk_id, r.project_id, p.name AS project_name, p.portfolio, p.program,
            p.department, r.title, r.category, r.status, {ACTIVE} AS active,
@@ -58,7 +46,7 @@ def risk_register(con, as_of=None, portfolio=None, program=None, department=None
     WHERE r.as_of = ? AND {pcond} AND {rcond}
     ORDER BY active DESC, emv DESC NULLS LAST, score DESC NULLS LAST, r.risk_id
     """
-    return db.frame(con, q, [snapshot] + pparams + rparams)
+    return db.frame(con, q, [scope.as_of] + pparams + rparams)
 
 
 def risk_exposure(con, by: str = "project", as_of=None, portfolio=None, program=None,
@@ -70,11 +58,12 @@ def risk_exposure(con, by: str = "project", as_of=None, portfolio=None, program=
     with no active risk shows zeros rather than disappearing. period_from/period_to keep risks
     raised in those months.
     """
-    filters.choice(by, EXPOSURE_BY, "by")
-    snapshot = filters.resolve_as_of(con, as_of)
-    pcond, pparams = filters.project_where("p", portfolio, program, department, project_ids)
-    rcond, rparams = filters.period_where("r.raised_date", period_from, period_to)
-    select, group, order = _group_sql(by)
+    scope = Scope.of(con, "risk_exposure", by=by, groups=PROJECT_GROUPS, as_of=as_of, portfolio=portfolio,
+                     program=program, department=department, project_ids=project_ids,
+                     period_from=period_from, period_to=period_to)
+    pcond, pparams = scope.projects("p")
+    rcond, rparams = scope.periods("r.raised_date")
+    select, group, order = scope.group
     q = f"""
     SELECT {select},
            count(r.risk_id) FILTER (WHERE {ACTIVE}) AS active_risks,
@@ -89,19 +78,22 @@ def risk_exposure(con, by: str = "project", as_of=None, portfolio=None, program=
     GROUP BY {group}
     ORDER BY total_emv DESC, total_score DESC, {order}
     """
-    return db.frame(con, q, rparams + [snapshot] + pparams)
+    return db.frame(con, q, rparams + [scope.as_of] + pparams)
 
 
 def risk_matrix(con, as_of=None, portfolio=None, program=None, department=None, project_ids=None,
                 period_from=None, period_to=None) -> pd.DataFrame:
     """The 5x5 probability-impact matrix of active risks: 25 tidy rows, empty cells as zeros.
 
-    Risks without probability or impact cannot be placed and are left out. When the filters match
-    no project at all (or there is no snapshot) the frame is empty rather than 25 zeros.
+    Risks without probability or impact cannot be placed and are left out; period_from/period_to
+    keep risks raised in those months. When the filters match no project at all (or there is no
+    snapshot) the frame is empty rather than 25 zeros.
     """
-    snapshot = filters.resolve_as_of(con, as_of)
-    pcond, pparams = filters.project_where("p", portfolio, program, department, project_ids)
-    rcond, rparams = filters.period_where("r.raised_date", period_from, period_to)
+    scope = Scope.of(con, "risk_matrix", as_of=as_of, portfolio=portfolio, program=program,
+                     department=department, project_ids=project_ids, period_from=period_from,
+                     period_to=period_to)
+    pcond, pparams = scope.projects("p")
+    rcond, rparams = scope.periods("r.raised_date")
     q = f"""
     WITH placed AS (
         SELECT {BAND} AS probability_band, r.impact, {EMV} AS emv
@@ -123,18 +115,21 @@ def risk_matrix(con, as_of=None, portfolio=None, program=None, department=None, 
     GROUP BY g.probability_band, g.impact
     ORDER BY g.probability_band DESC, g.impact
     """
-    params = [snapshot] + pparams + rparams + [snapshot] + pparams
+    params = [scope.as_of] + pparams + rparams + [scope.as_of] + pparams
     return db.frame(con, q, params)
 
 
 def top_risks(con, n: int = 10, as_of=None, portfolio=None, program=None, department=None,
               project_ids=None, period_from=None, period_to=None) -> pd.DataFrame:
-    """The n active risks with the largest emv (ties: higher score first, then risk_id)."""
+    """The n active risks with the largest emv (ties: higher score first, then risk_id); period_from /
+    period_to keep risks raised in those months."""
     if isinstance(n, bool) or not isinstance(n, int) or n < 0:
         raise UsageError(f"n must be a whole number >= 0; got {str(n)[:40]!r}")
-    snapshot = filters.resolve_as_of(con, as_of)
-    pcond, pparams = filters.project_where("p", portfolio, program, department, project_ids)
-    rcond, rparams = filters.period_where("r.raised_date", period_from, period_to)
+    scope = Scope.of(con, "top_risks", as_of=as_of, portfolio=portfolio, program=program,
+                     department=department, project_ids=project_ids, period_from=period_from,
+                     period_to=period_to)
+    pcond, pparams = scope.projects("p")
+    rcond, rparams = scope.periods("r.raised_date")
     q = f"""
     SELECT r.risk_id, r.project_id, p.name AS project_name, p.portfolio, r.title, r.category,
            r.status, r.owner, r.probability, {BAND} AS probability_band, r.impact, r.impact_cost,
@@ -145,7 +140,7 @@ def top_risks(con, n: int = 10, as_of=None, portfolio=None, program=None, depart
     ORDER BY emv DESC NULLS LAST, score DESC NULLS LAST, r.risk_id
     LIMIT ?
     """
-    return db.frame(con, q, [snapshot] + pparams + rparams + [n])
+    return db.frame(con, q, [scope.as_of] + pparams + rparams + [n])
 
 
 def risk_ageing(con, as_of=None, portfolio=None, program=None, department=None, project_ids=None,
@@ -155,12 +150,14 @@ def risk_ageing(con, as_of=None, portfolio=None, program=None, department=None, 
     One row per band, always the four bands (zeros included; a raised_date after the snapshot
     counts as 0-30), plus an 'unknown' row only when
     some active risks have no raised_date. mean_age_days is the band's mean; overall_mean_age_days
-    (the same on every row) is the mean age of all dated active risks. Empty when the filters match
-    no project.
+    (the same on every row) is the mean age of all dated active risks. period_from/period_to keep
+    risks raised in those months. Empty when the filters match no project.
     """
-    snapshot = filters.resolve_as_of(con, as_of)
-    pcond, pparams = filters.project_where("p", portfolio, program, department, project_ids)
-    rcond, rparams = filters.period_where("r.raised_date", period_from, period_to)
+    scope = Scope.of(con, "risk_ageing", as_of=as_of, portfolio=portfolio, program=program,
+                     department=department, project_ids=project_ids, period_from=period_from,
+                     period_to=period_to)
+    pcond, pparams = scope.projects("p")
+    rcond, rparams = scope.periods("r.raised_date")
     q = f"""
     WITH aged AS (
         SELECT date_diff('day', r.raised_date, r.as_of) AS age_days
@@ -188,7 +185,7 @@ def risk_ageing(con, as_of=None, portfolio=None, program=None, department=None, 
     HAVING b.band_order < 5 OR count(x.band_order) > 0
     ORDER BY b.band_order
     """
-    params = [snapshot] + pparams + rparams + [snapshot] + pparams
+    params = [scope.as_of] + pparams + rparams + [scope.as_of] + pparams
     return db.frame(con, q, params)
 
 
@@ -197,16 +194,20 @@ def exposure_trend(con, by: str = "portfolio", as_of=None, portfolio=None, progr
                    period_to=None) -> pd.DataFrame:
     """Active-risk exposure per snapshot and group over ALL snapshots, with what changed since the last.
 
-    as_of is ignored; period_from/period_to filter snapshot dates. new_risks = risk_ids absent from
+    period_from/period_to filter snapshot dates; as_of is a UsageError (the trend spans the
+    snapshots; period_to ends it). new_risks = risk_ids absent from
     the previous snapshot; closed_risks / occurred_risks = risks now closed / occurred that were not
     so in the previous snapshot (including risks raised and closed in between). The three change
     columns are missing for the first snapshot, which has nothing to compare with. Risks dropped from
     the register without being closed are not counted. Groups with no risk at a snapshot have no row.
     """
-    filters.choice(by, EXPOSURE_BY, "by")
-    pcond, pparams = filters.project_where("p", portfolio, program, department, project_ids)
-    scond, sparams = filters.period_where("r.as_of", period_from, period_to)
-    select, group, order = _group_sql(by)
+    scope = Scope.of(con, "exposure_trend", honours=PROJECTS + PERIODS, why=_SPANS, by=by,
+                     groups=PROJECT_GROUPS, as_of=as_of, portfolio=portfolio, program=program,
+                     department=department, project_ids=project_ids, period_from=period_from,
+                     period_to=period_to)
+    pcond, pparams = scope.projects("p")
+    scond, sparams = scope.periods("r.as_of")
+    select, group, order = scope.group
     # One pass: each risk meets its previous-snapshot self (q) and its project (p) in the same scan.
     q = f"""
     WITH snaps AS ({previous_snapshots()})

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pmo_analytics import contract
+from pmo_analytics import contract, validation
 from pmo_analytics.exceptions import InputError, ValidationFailed
 from pmo_analytics.ingest import discovery as ingest
 from pmo_analytics.periods import month_end
@@ -24,7 +24,6 @@ from pmo_analytics.settings import db_path
 from pmo_analytics.snapshots import summaries
 from pmo_analytics.store import connection as db
 from pmo_analytics.store import publish
-from pmo_analytics.validation import rules as validation
 
 Progress = Callable[[str], None] | None
 

@@ -5,6 +5,9 @@ copies it beside itself, lets the caller change the copy inside one block, check
 it in with `os.replace`: readers see the old file or the new one, never half of one, and a failure
 or a kill at any point leaves the live file byte-for-byte as it was. Publishers queue on a lock file
 beside the database; copies a killed publisher left are removed once its process is gone.
+
+The same two parts serve folders (the monthly report pack): `locked` is the one exclusive lock,
+`replace_folder` the one rename-beside-and-replace; what may be replaced is for the caller to check.
 """
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ import os
 import re
 import shutil
 import signal
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -157,16 +161,43 @@ def sql_path(path: Path) -> str:
 
 
 @contextlib.contextmanager
-def _exclusive(target: Path):
-    """One publisher at a time per database file; a second waits rather than losing a snapshot.
-    Yields the open lock file (publishing checks it is still in place before the swap)."""
-    with open(target.with_name(target.name + ".lock"), "a") as fh:
+def locked(lock_path: Path):
+    """Holds an exclusive lock on `lock_path` (created when missing) over the block; a second holder
+    waits for it. Yields the open lock file."""
+    with open(lock_path, "a") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
-        _remove_stale_copies(target)
         try:
             yield fh
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def _exclusive(target: Path):
+    """One publisher at a time per database file; a second waits rather than losing a snapshot.
+    Yields the open lock file (publishing checks it is still in place before the swap)."""
+    with locked(target.with_name(target.name + ".lock")) as fh:
+        _remove_stale_copies(target)
+        yield fh
+
+
+def replace_folder(staging: Path, final: Path, remove_old: Callable[[Path], object]) -> None:
+    """Renames folder `staging` to `final`: the old `final` away first (to `.NAME.old-PID-*` beside it),
+    and back when the new one cannot go in; once it is in, `remove_old(old)` (only if there was one)."""
+    old = None
+    if final.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{final.name}.old-{os.getpid()}-", dir=final.parent))
+        os.rmdir(old)
+        os.rename(final, old)
+    try:
+        os.rename(staging, final)
+    except BaseException:
+        if old is not None:
+            os.rename(old, final)
+        raise
+    fsync(final.parent)
+    if old is not None:
+        remove_old(old)
 
 
 def _remove_stale_copies(target: Path) -> None:

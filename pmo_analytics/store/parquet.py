@@ -5,7 +5,7 @@
     DIR/<table>/as_of=YYYY-MM-DD/data_0.parquet
 
 for the seven canonical tables and `loads` (the record of each snapshot: load time, files with their
-SHA-256, row counts, quality score), with DuckDB's `COPY ... (FORMAT parquet, PARTITION_BY (as_of))`.
+SHA-256, row counts, quality score), one `COPY ... (FORMAT parquet)` per partition.
 Spark (`spark.read.parquet("DIR/projects")`), Trino (a hive table partitioned by as_of) and DuckDB
 (`read_parquet('DIR/projects/*/*.parquet', hive_partitioning = true)`) read it as it is; `as_of` is
 the partition (a date in the folder name), every other column keeps its type in the files (DATE,
@@ -13,16 +13,8 @@ DOUBLE, INTEGER, TEXT, TIMESTAMP).
 
 Exporting replaces the partitions of the months exported, one partition folder at a time (the new
 one is written beside and renamed in), and leaves the other months' partitions alone: a data lake
-can hold more history than one machine's database.
-
-`import_parquet(in_dir, database)` reads such a folder back. Like a load, it builds the new database
-beside the live one (a copy of it, if there is one), replaces the months found in the folder, checks
-keys, commits, and swaps the file in with `os.replace`; months of the database that are not in the
-folder stay. A failed import leaves the database byte-for-byte as it was.
-
-A lake is input like any export: every partition is checked before anything is published (the layout,
-each month's row counts against its `loads` record, the contract's rules; see lake_checks.py), and no
-name or type from a file reaches SQL.
+can hold more history than one machine's database. Reading such a folder back is
+snapshots/lake_import.py.
 """
 from __future__ import annotations
 
@@ -34,14 +26,13 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from pmo_analytics import contract
-from pmo_analytics.exceptions import InputError, UsageError
+from pmo_analytics.exceptions import UsageError
 from pmo_analytics.periods import month_end
 from pmo_analytics.settings import db_path
-from pmo_analytics.snapshots import loading as snapshots
-from pmo_analytics.snapshots import summaries
 from pmo_analytics.store import connection as db
 from pmo_analytics.store import loads, publish
-from pmo_analytics.validation import lake as lake_checks
+
+__all__ = ["DEFAULT_DIR", "KEYS", "TABLES", "export_parquet"]
 
 # Every table of the workbench database, in dependency order; `loads` last.
 TABLES: tuple[str, ...] = (*contract.TABLES, "loads")
@@ -129,42 +120,3 @@ def _swap_partitions(staging: Path, out: Path, months: list[dt.date]) -> None:
                     if old.exists():
                         os.rename(old, final)
                     raise
-
-
-def import_parquet(in_dir, database=None, progress: Progress = None) -> list[dt.date]:
-    """Reads a history folder (as export_parquet writes it) into the database; returns the months.
-
-    The months in the folder replace those months in the database (every table); other months stay.
-    Every partition is checked first (lake_checks.read); built beside the live file and swapped in
-    atomically. Raises InputError (database unchanged) when the folder is not a history export, or
-    lake_checks.LakeRejected (an InputError listing every problem) when any of it is wrong.
-    """
-    src = Path(in_dir)
-    target = db_path(database)
-    con = db.memory()
-    try:
-        lake = lake_checks.read(con, src, progress)
-        months = lake.months
-        if not months:  # read() reports why first; this only guards the publish
-            raise InputError(f"{src}: no month of this history can be imported")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with publish.publishing(con, target, prepare=snapshots.backfill):
-            con.sql("BEGIN TRANSACTION")
-            try:
-                for i, table in enumerate(TABLES, 1):
-                    con.sql(f"DELETE FROM pub.{table} WHERE as_of IN (SELECT unnest(?::DATE[]))", params=[months])
-                    for select in lake.inserts[table]:
-                        con.sql(f"INSERT INTO pub.{table} BY NAME {select}")
-                    if progress:
-                        files = sum(len(p.files) for m, p in lake.parts[table].items() if m in months)
-                        progress(f"[{i}/{len(TABLES)}] {table}: {files} file(s)")
-                summaries.refresh(con, "pub", months)
-                con.sql("COMMIT")
-            except BaseException:
-                con.sql("ROLLBACK")
-                raise
-    finally:
-        con.close()
-    if progress:
-        progress(f"imported {len(months)} snapshot(s) ({months[0]:%Y-%m} to {months[-1]:%Y-%m}) into {target}")
-    return months

@@ -1,0 +1,165 @@
+"""People's allocations: the Mondays around the window, the projects active each week, assignments
+of 8-40 weeks to 1-3 projects at a time, two overloaded teams, and the weekly planned and actual
+hours an allocation export holds at a month end."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from pmo_analytics.demo.columns import coded, dated, numeric
+from pmo_analytics.demo.dates import Window, monday_on_or_before, month_end, month_of
+from pmo_analytics.demo.month_end import MonthEnd
+from pmo_analytics.demo.noise import hash_u
+from pmo_analytics.demo.people import Staff
+from pmo_analytics.demo.progress import Schedule
+from pmo_analytics.demo.projects import Projects
+from pmo_analytics.demo.vocabulary import PMO_TEAM, TEAMS
+
+
+@dataclass(frozen=True)
+class WorkPlan:
+    """Who works on what, week by week, over 13 weeks before the window to 13 weeks after it."""
+
+    first_monday: int  # day number of week 0
+    week_day: np.ndarray  # (W,) each week's Monday
+    active: np.ndarray  # (P, W) bool: the project is working that week (started, not ended, not on hold)
+    slot_person: np.ndarray  # (S,) the person of each assignment slot
+    slot_share: np.ndarray  # (S,) that slot's share of the person's time
+    stint_slot: np.ndarray  # assignments: slot, first week, week after the last, project
+    stint_start: np.ndarray
+    stint_end: np.ndarray
+    stint_project: np.ndarray
+    overload: np.ndarray  # (teams, W) load factor: 1, or 1.1-1.4 in an overloaded team-week
+
+    @property
+    def weeks(self) -> int:
+        return len(self.week_day)
+
+
+def simulate_work_plan(rng: np.random.Generator, projects: Projects, schedule: Schedule, bac: np.ndarray,
+                       staff: Staff, window: Window) -> WorkPlan:
+    """The weeks and the active project-weeks, then the assignments and the overloads (drawn in that order)."""
+    mon0 = int(monday_on_or_before(int(month_end(window.first)) - 91))
+    monl = int(monday_on_or_before(int(month_end(window.last)) + 91))
+    week_day = mon0 + 7 * np.arange((monl - mon0) // 7 + 1)
+    active = _active_project_weeks(projects, schedule, week_day)
+    slots = _draw_assignments(rng, staff, bac, active)
+    last_week = (int(month_end(window.last)) - mon0) // 7
+    return WorkPlan(first_monday=mon0, week_day=week_day, active=active, **slots,
+                    overload=_draw_overloaded_teams(rng, len(week_day), last_week))
+
+
+def _active_project_weeks(projects: Projects, schedule: Schedule, wd: np.ndarray) -> np.ndarray:
+    """(P, W): the week overlaps the project's start to actual end and is not in its hold."""
+    rel = month_of(wd)[None, :] - projects.start_month[:, None]
+    return (projects.start_date[:, None] <= wd[None, :] + 6) & (wd[None, :] <= schedule.end_date[:, None]) & \
+        ~((rel >= schedule.hold_start[:, None]) & (rel < schedule.hold_end[:, None]))
+
+
+def _draw_assignments(rng: np.random.Generator, staff: Staff, bac: np.ndarray, active: np.ndarray) -> dict:
+    """Each of a person's slots runs back-to-back assignments of 8-40 weeks; each goes to a project
+    active at its start and 6 weeks later, picked with weight sqrt(budget)."""
+    W = active.shape[1]
+    nslots = staff.slots
+    slot_person = np.repeat(np.arange(len(nslots)), nslots)
+    S = len(slot_person)
+    slot_share = staff.slot_shares[slot_person, np.arange(S) - np.repeat(np.cumsum(nslots) - nslots, nslots)]
+    ns = math.ceil((W + 40) / 8) + 1
+    L = rng.integers(8, 41, (S, ns))
+    off = rng.integers(0, 40, S)
+    ends = np.cumsum(L, axis=1) - off[:, None]
+    starts = ends - L
+    pick_u = rng.random((S, ns))
+    keep = (starts < W) & (ends > 0)
+    ws = np.clip(starts, 0, W - 1)
+    later = np.concatenate([active[:, 6:], np.repeat(active[:, -1:], min(6, W), axis=1)], axis=1)
+    wk_i, pr_i = np.nonzero((active & later[:, :W]).T)
+    cw = np.cumsum(np.sqrt(bac[pr_i].astype(np.float64)))
+    cw0 = np.r_[0.0, cw]
+    seg_lo = np.searchsorted(wk_i, np.arange(W), "left")
+    seg_hi = np.searchsorted(wk_i, np.arange(W), "right")
+    tot = cw0[seg_hi] - cw0[seg_lo]
+    keep &= tot[ws] > 0
+    target = cw0[seg_lo][ws] + pick_u * tot[ws]
+    idx = np.clip(np.searchsorted(cw, target, side="right"), seg_lo[ws], np.maximum(seg_hi[ws] - 1, 0))
+    si, sj = np.nonzero(keep)
+    return {
+        "slot_person": slot_person, "slot_share": slot_share, "stint_slot": si,
+        "stint_start": np.maximum(starts[si, sj], 0), "stint_end": np.minimum(ends[si, sj], W),
+        "stint_project": pr_i[idx[si, sj]] if len(pr_i) else np.zeros(len(si), np.int64),
+    }
+
+
+def _draw_overloaded_teams(rng: np.random.Generator, W: int, last_week: int) -> np.ndarray:
+    """Two teams (never the PMO) planned 10-40% above capacity for runs of 3-10 weeks, one run of
+    6-10 weeks always around the last month end (week `last_week`)."""
+    overload = np.ones((len(TEAMS), W))
+    candidates = np.array([t for t in range(len(TEAMS)) if t != PMO_TEAM])
+    for t in rng.choice(candidates, 2, replace=False):
+        n_runs = max(1, W // 26)
+        r_start = np.r_[rng.integers(0, W, n_runs), last_week - rng.integers(2, 9)]
+        r_len = np.r_[rng.integers(3, 11, n_runs), rng.integers(6, 11)]
+        r_fac = rng.uniform(1.1, 1.4, n_runs + 1)
+        for a0, ln, f in zip(r_start.tolist(), r_len.tolist(), r_fac.tolist()):
+            overload[t, max(a0, 0):max(a0 + ln, 0)] = f
+    return overload
+
+
+def allocation_rows(plan: WorkPlan, staff: Staff, projects: Projects, state: MonthEnd) -> dict[str, pa.Array]:
+    """Weeks from 13 before to 13 after the month end. Past weeks follow what happened (so they are
+    the same in every later snapshot); future weeks also stop at the forecast finish."""
+    P, W, d_t = projects.count, plan.weeks, state.day
+    wk, pr, sl = _assigned_weeks(plan, state)
+    pe = plan.slot_person[sl]
+    key = (pe * P + pr) * W + wk
+    uniq, inv = np.unique(key, return_inverse=True)
+    share = np.bincount(inv, plan.slot_share[sl], minlength=len(uniq))
+    upe, upr, uwk = uniq // (P * W), (uniq // W) % P, uniq % W
+    day = plan.week_day[uwk]
+    # each person-week is planned at the person's utilisation (60-100%, +-8% week to week),
+    # split over the assignments running that week; overloaded team-weeks at 110-140%
+    _, pw_inv = np.unique(upe * W + uwk, return_inverse=True)
+    tot = np.bincount(pw_inv, share)[pw_inv]
+    fac = plan.overload[staff.team[upe], uwk]
+    over = fac > 1
+    wobble = 0.92 + 0.16 * hash_u(state.seed, 33, upe, day)
+    load = np.where(over, fac, np.minimum(1.0, staff.utilisation[upe] * wobble))
+    hours = staff.capacity[upe] * load * share / tot
+    hours = np.where(over, np.round(hours * 2), np.floor(hours * 2)) / 2
+    keep = hours > 0
+    upe, upr, day, hours = upe[keep], upr[keep], day[keep], hours[keep]
+    booked = day + 6 <= d_t
+    h = hash_u(state.seed, 31, upe, upr, day)
+    leave = hash_u(state.seed, 32, upe, day) < 0.04
+    actual = np.where(leave, 0.0, np.minimum(168, np.round(hours * (0.8 + 0.35 * h) * 2) / 2))
+    return {
+        "resource_id": coded(upe, staff.ids),
+        "project_id": coded(upr, projects.ids),
+        "week": dated(day),
+        "planned_hours": numeric(np.minimum(hours, 168)),
+        "actual_hours": numeric(actual, ~booked),
+    }
+
+
+def _assigned_weeks(plan: WorkPlan, state: MonthEnd):
+    """(week, project, slot) of every assignment week in the 27 weeks around the month end whose
+    project is in the export and active then, and not past its forecast finish if in the future."""
+    d_t = state.day
+    P, W = plan.active.shape
+    fc_end = np.full(P, -(10**9), np.int64)
+    fc_end[state.present] = state.end_date
+    w0 = max(0, -((plan.first_monday - (d_t - 91)) // 7))  # first Monday >= d_t - 91
+    w1 = min(W - 1, (d_t + 91 - plan.first_monday) // 7)
+    lo = np.maximum(plan.stint_start, w0)
+    hi = np.minimum(plan.stint_end, w1 + 1)
+    ln = np.maximum(hi - lo, 0)
+    rep = np.repeat(np.arange(len(ln)), ln)
+    wk = lo[rep] + np.arange(len(rep)) - np.repeat(np.cumsum(ln) - ln, ln)
+    pr = plan.stint_project[rep]
+    sl = plan.stint_slot[rep]
+    wd = plan.week_day[wk]
+    ok = plan.active[pr, wk] & state.present_mask[pr] & ((wd + 6 <= d_t) | (wd <= fc_end[pr]))
+    return wk[ok], pr[ok], sl[ok]

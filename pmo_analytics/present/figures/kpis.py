@@ -1,0 +1,80 @@
+"""KPI figures: the improvement KPI tiles with sparklines, and the spread of project CPI or SPI."""
+from __future__ import annotations
+
+import textwrap
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.patches import Rectangle
+
+from pmo_analytics.present import format as fmt
+from pmo_analytics.present.figures.base import COLORS, RAG, RAG_TINT, figure_function, titled_figure
+
+format_kpi = fmt.kpi_value  # the name notebooks and tests know
+
+
+@figure_function
+def kpi_tiles(df: pd.DataFrame, ncols: int = 5, title: str = "PMO improvement KPIs") -> plt.Figure:
+    """A grid of tiles from kpis: per KPI the latest value, its RAG colour, target, trend and sparkline.
+
+    One tile axes per KPI (gid "kpi:<key>", facecolor the RAG tint, left bar the RAG colour) in the
+    frame's order; the sparkline is an inset with the target as a dashed line.
+    """
+    keys = list(dict.fromkeys(df["kpi"]))
+    nrows = int(np.ceil(len(keys) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(2.9 * ncols, 2.5 * nrows), layout="constrained",
+                             squeeze=False)
+    fig.suptitle(title, x=0.01, ha="left")
+    for ax in axes.flat[len(keys):]:
+        ax.set_axis_off()
+    for ax, key in zip(axes.flat, keys):
+        hist = df[df["kpi"] == key].sort_values("as_of")
+        last = hist.iloc[-1]
+        rag = last["rag"] if isinstance(last["rag"], str) else None
+        ax.set_gid(f"kpi:{key}")
+        ax.set_facecolor(RAG_TINT.get(rag, RAG_TINT[None]))
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.grid(False)
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+        ax.add_patch(Rectangle((0, 0), 0.025, 1, transform=ax.transAxes, color=fmt.rag_colour(rag),
+                               clip_on=False))
+        ax.text(0.07, 0.93, textwrap.fill(str(last["label"]), 30), transform=ax.transAxes, va="top",
+                fontsize=9, color="#343a40")
+        ax.text(0.07, 0.63, format_kpi(last["value"], last["unit"]), transform=ax.transAxes, va="center",
+                fontsize=19, fontweight="bold", color=RAG.get(rag, "#495057"))
+        sense = "≥" if last["higher_is_better"] else "≤"
+        trend = fmt.trend_arrow(last["trend"])
+        good = last["improving"]
+        change = fmt.kpi_change(last["change"], last["unit"])
+        ax.text(0.07, 0.45, f"target {sense} {fmt.kpi_target(last['target'], last['unit'])}   "
+                f"{trend}{' ' + change if change else ''}",
+                transform=ax.transAxes, fontsize=8.5,
+                color=COLORS["muted"] if pd.isna(good) or last["trend"] == "flat"
+                else (COLORS["better"] if good else COLORS["worse"]))
+        spark = ax.inset_axes([0.07, 0.06, 0.88, 0.32])
+        spark.plot(hist["as_of"], hist["value"], color="#495057", lw=1.4)
+        if hist["value"].notna().any():
+            spark.plot(hist["as_of"].iloc[-1], hist["value"].iloc[-1], "o", ms=4,
+                       color=RAG.get(rag, "#495057"))
+        spark.axhline(last["target"], color=RAG["green"], lw=0.9, ls="--")
+        spark.set_axis_off()
+    return fig
+
+
+@figure_function
+def kpi_distribution_chart(df: pd.DataFrame, title: str = "Spread behind the median") -> plt.Figure:
+    """Histogram of kpi_distribution's per-project CPI or SPI, with the 0.9 and 1.0 lines."""
+    measure = str(df["measure"].iloc[0]).upper() if "measure" in df.columns else "Value"
+    fig, ax = titled_figure(title, f"{measure} of {len(df)} active projects", size=(8, 4))
+    sns.histplot(df["value"], bins=20, ax=ax, color=COLORS["forecast"], edgecolor="white")
+    for x, color in ((0.9, COLORS["warning"]), (1.0, COLORS["total"])):
+        ax.axvline(x, color=color, lw=1.2, ls="--")
+    ax.axvline(df["value"].median(), color=COLORS["ev"], lw=2, label=f"median {df['value'].median():.2f}")
+    ax.set_xlabel(f"{measure} (ratio; 1.0 = on plan)")
+    ax.set_ylabel("Projects")
+    ax.legend(loc="upper right")
+    return fig

@@ -1,0 +1,52 @@
+"""The budget and earned-value views: where will we overspend, and are projects delivering the value planned?"""
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pmo_analytics import metrics
+from pmo_analytics.periods import month_end
+from pmo_analytics.present import figures
+from pmo_analytics.ui.views.base import View
+
+
+class BudgetView(View):
+    title = "Budget variance"
+    question = ("Where will we spend more than approved? Budget, forecast, open commitments and actuals "
+                "per project, largest overspend first, and the cumulative spend curve of the selection.")
+    columns: ClassVar[list[str]] = ["project_id", "name", "portfolio", "status", "currency", "budget", "forecast", "committed",
+               "consumed", "variance", "variance_pct", "over_budget"]
+
+    def load(self, con, f):
+        return {"variance": metrics.budget_variance(con, **f), "curve": metrics.budget_curve(con, **f)}
+
+    def make_table(self, frames, f):
+        v = frames["variance"]
+        return v.sort_values("variance", ascending=False, na_position="last")[self.columns]
+
+    def draw(self, frames, f):
+        curve = figures.budget_s_curve(frames["curve"], currency=self.bar.currency,
+                                       as_of=month_end(f["as_of"]).replace(day=1))
+        if f["project_ids"]:
+            return [curve]
+        return [figures.budget_variance_chart(frames["variance"]), curve]
+
+
+class EvmView(View):
+    title = "Earned value"
+    question = ("Are projects delivering the value planned for what they cost? CPI against SPI per "
+                "project (bottom-left = behind and over budget) and the PV / EV / AC curves.")
+    columns: ClassVar[list[str]] = ["project_id", "name", "portfolio", "bac", "pv", "ev", "ac", "cpi", "spi", "eac", "vac",
+               "spi_t", "forecast_finish"]
+
+    def load(self, con, f):
+        return {"evm": metrics.evm(con, **f), "series": metrics.evm_series(con, **f)}
+
+    def make_table(self, frames, f):
+        return frames["evm"].sort_values(["cpi", "project_id"], na_position="last")[self.columns]
+
+    def draw(self, frames, f):
+        curve = figures.evm_s_curve(frames["series"], currency=self.bar.currency)
+        return [curve] if f["project_ids"] else [figures.cpi_spi_quadrant(frames["evm"]), curve]
+
+
+__all__ = ["BudgetView", "EvmView"]

@@ -1,0 +1,42 @@
+"""The improvement-KPI view: each KPI against its target with its history, and the spread behind the medians."""
+from __future__ import annotations
+
+from typing import ClassVar
+
+import ipywidgets as W
+
+from pmo_analytics.metrics import improvement as kpi_metrics
+from pmo_analytics.present import figures
+from pmo_analytics.ui.views.base import View
+
+
+class KpiView(View):
+    title = "Improvement KPIs"
+    question = ("Is the PMO getting better? Each KPI against its target (green / amber / red) with its "
+                "history, and the spread of project CPI or SPI behind the medians.")
+    drill_column = None
+    columns: ClassVar[list[str]] = ["kpi", "label", "unit", "value", "target", "rag", "trend", "improving"]
+
+    def controls(self):
+        self.measure = W.ToggleButtons(options=[("CPI", "cpi"), ("SPI", "spi")], value="cpi",
+                                       style={"button_width": "60px"})
+        self.measure.observe(lambda _change: self.redraw_soon(), names="value")
+        return [self.measure]
+
+    def load(self, con, f):
+        return {"kpis": kpi_metrics.kpis(con, **f),
+                "distribution": kpi_metrics.kpi_distribution(con, measure=self.measure.value, **f)}
+
+    def make_table(self, frames, f):
+        k = frames["kpis"]
+        if k.empty:
+            return k.reindex(columns=self.columns)
+        return k[k["as_of"] == k["as_of"].max()][self.columns]
+
+    def draw(self, frames, f):
+        return [figures.kpi_tiles(frames["kpis"]),
+                figures.kpi_distribution_chart(frames["distribution"],
+                                               title=f"Spread of project {self.measure.value.upper()}")]
+
+
+__all__ = ["KpiView"]
