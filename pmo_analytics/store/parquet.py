@@ -101,22 +101,24 @@ def _export_table(con, table: str, months: list[dt.date], staging: Path) -> int:
 
 
 def _swap_partitions(staging: Path, out: Path, months: list[dt.date]) -> None:
-    """Renames each new partition folder into place; the partition it replaces (or one the export
-    no longer has rows for) is moved into the staging folder, which the caller deletes."""
+    """Puts each new partition folder in place (publish.replace_folder: the old one back if the new one
+    cannot go in); a partition it replaces, or one the export no longer has rows for, is set aside
+    in the staging folder, which the caller deletes."""
     replaced = staging / ".replaced"
+
+    def set_aside(table: str, name: str):
+        def move(old: Path) -> None:
+            (replaced / table).mkdir(parents=True, exist_ok=True)
+            os.rename(old, replaced / table / name)
+        return move
+
     for table in TABLES:
         for month in months:
             name = f"as_of={month.isoformat()}"
             new, final = staging / table / name, out / table / name
-            old = replaced / table / name
-            if final.exists():
-                old.parent.mkdir(parents=True, exist_ok=True)
-                os.rename(final, old)
             if new.exists():
                 final.parent.mkdir(parents=True, exist_ok=True)
-                try:
-                    os.rename(new, final)
-                except BaseException:
-                    if old.exists():
-                        os.rename(old, final)
-                    raise
+                publish.replace_folder(new, final, set_aside(table, name))
+            elif final.exists():
+                set_aside(table, name)(final)
+
