@@ -574,8 +574,11 @@ def test_interrupted_load_publishes_nothing(loaded, exports, sig, code):
     before = sha256(loaded)
     with open(lock, "a") as holder:
         fcntl.flock(holder, fcntl.LOCK_EX)
+        # As from a terminal: a suite started in the background (`make test &`) ignores SIGINT, and a
+        # child keeps an ignored SIGINT, as a shell's background jobs must.
         proc = subprocess.Popen([sys.executable, "-m", "pmo_analytics", "load", str(exports), "--as-of", MAR,
-                                 "--db", str(loaded)], stderr=subprocess.PIPE, text=True)
+                                 "--db", str(loaded)], stderr=subprocess.PIPE, text=True,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         _wait_for_stderr_line(proc, "[7/7]")
         time.sleep(0.5)
         proc.send_signal(sig)
