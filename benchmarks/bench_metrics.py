@@ -201,21 +201,58 @@ def _pd_es(rows, steps):
     return pd.Series(np.where(hit.pd.isna(), np.nan, es), index=known.index).reindex(rows.index)
 
 
-def _pd_indices(df):
-    """The indices and forecasts every EVM row carries (df has pv, ev, ac, bac, es, idx, pd, ev_3, ac_3)."""
+def _pd_ends(g, first, sm, status):
+    """Per project (index of `first`): finish and stop period indices by earned_value's rules, from the
+    progress reports up to the status month `sm` (a month number)."""
+    g = g[g.m <= sm]
+    full = g[g.percent_complete >= 100].groupby("project_id").m.min().reindex(first.index)
+    last = g.groupby("project_id").m.max().reindex(first.index)
+    status = status.reindex(first.index)
+    finish = full.fillna(last.where(status == "closed"))
+    stop = full.fillna(last).fillna(sm).where(status.isin(["closed", "cancelled"]))
+    return pd.DataFrame({"reached_full": full.notna(), "finish_idx": (finish - first + 1).clip(lower=1),
+                         "stop_idx": (stop - first + 1).clip(lower=1), "status": status})
+
+
+def _pd_indices(df, margin=0.10, gap=10.0):
+    """The indices and forecasts every EVM row carries (df has pv, ev, ac, bac, es, idx, pd, ev_3, ac_3,
+    forecast and _pd_ends' columns): ES and AT frozen from the finish, the status from the stop."""
     nz = lambda s: s.where(s.abs() > 1e-6)  # noqa: E731  a money divisor within rounding noise of 0
+    finished = df.finish_idx.notna() & (df.idx >= df.finish_idx)
+    ended = df.status.where(df.stop_idx.notna() & (df.idx >= df.stop_idx))
+    closed, cancelled = ended == "closed", ended == "cancelled"
+    df["es"] = df.es.where(~(finished & df.reached_full & df.bac.notna()), df.pd)
+    df["at"] = df.finish_idx.where(finished, df.idx)
     df["cv"], df["sv"] = df.ev - df.ac, df.ev - df.pv
     df["cpi"], df["spi"] = df.ev / df.ac.replace(0, np.nan), df.ev / df.pv.replace(0, np.nan)
     df["cpi_3m"] = (df.ev - df.ev_3) / nz(df.ac - df.ac_3)
-    df["sv_t"], df["spi_t"] = df.es - df.idx, df.es / df.idx.replace(0, np.nan)
-    df["eac"] = df.bac / df.cpi.replace(0, np.nan)
-    df["eac_remaining_at_budget"] = df.ac + (df.bac - df.ev)
-    df["eac_cpi_spi"] = df.ac + (df.bac - df.ev) / (df.cpi * df.spi).replace(0, np.nan)
+    df["sv_t"], df["spi_t"] = df.es - df["at"], df.es / df["at"].replace(0, np.nan)
+    unless = lambda eac: eac.where(~closed, df.ac).where(~cancelled)
+    df["eac"] = unless(df.bac / df.cpi.replace(0, np.nan))
+    df["eac_remaining_at_budget"] = unless(df.ac + (df.bac - df.ev))
+    df["eac_cpi_spi"] = unless(df.ac + (df.bac - df.ev) / (df.cpi * df.spi).replace(0, np.nan))
+    df["eac_cpi_3m"] = unless(df.ac + (df.bac - df.ev) / df.cpi_3m.replace(0, np.nan))
     df["etc"], df["vac"] = df.eac - df.ac, df.bac - df.eac
-    df["tcpi"] = (df.bac - df.ev) / nz(df.bac - df.ac)
+    left = df.bac - df.ac
+    df["tcpi"] = ((df.bac - df.ev) / left).where((left > 1e-6) & ended.isna())
     df["tcpi_eac"] = (df.bac - df.ev) / nz(df.eac - df.ac)
-    df["ieac_t"] = df.pd / df.spi_t.replace(0, np.nan)
+    judged = ended.isna() & df.ev.notna() & ~(df.ev >= df.bac)
+    df["eac_unrealistic"] = judged & (~(left > 1e-6) | ((df.tcpi - df.cpi) > margin))
+    ieac = (df.pd / df.spi_t.replace(0, np.nan)).where(~closed)
+    df["ieac_t"] = df["at"].where(finished, ieac).where(~cancelled)
+    df["eac_gap_pct"] = 100 * (df.eac - df.forecast) / nz(df.forecast)
+    df["eac_gap_flag"] = df.eac_gap_pct.abs() > gap
     return df
+
+
+def _pd_evm_keys(df, series=False):
+    """The key numbers checked against the DuckDB result."""
+    keys = {"rows": len(df), "es": df.es.sum(), "spi_t": df.spi_t.sum(), "ieac_t": df.ieac_t.sum(),
+            "eac": df.eac.sum(), "unrealistic": df.eac_unrealistic.sum()}
+    if series:
+        return {**keys, "ac": df.ac.sum()}
+    return {**keys, "cpi_median": df.cpi.median(), "eac_gap_flags": df.eac_gap_flag.sum(),
+            "eac_cpi_3m": df.eac_cpi_3m.sum()}
 
 
 def pd_evm(con, snap, prev):
@@ -223,6 +260,7 @@ def pd_evm(con, snap, prev):
     sm = _month_start(snap).year * 12 + _month_start(snap).month - 1
     df = _pd_evm_status(p, b, g)
     df = df[df.pv.notna()].reset_index()
+    df["ev"] = df.percent_complete * df.bac / 100  # no report up to the status month: unknown, not 0
     # Earned Schedule needs the whole PV curve; cpi_3m the AC and progress three months back.
     b = b[b.project_id.isin(p.project_id)].assign(m=lambda x: _months(x.period))
     curve = b.groupby(["project_id", "m"])[["budget", "consumed"]].sum().reset_index()
@@ -232,16 +270,18 @@ def pd_evm(con, snap, prev):
     curve = curve.join(p.set_index("project_id").bac, on="project_id")
     pd_, steps = _pd_planned(curve)
     first = curve.groupby("project_id")["first"].first()
-    df = df.join(pd_, on="project_id").join(first, on="project_id")
-    df["idx"] = sm - df["first"] + 1
-    ac_3 = curve[curve.m <= sm - 3].groupby("project_id").consumed.sum()
     g = g.assign(m=_months(g.period))
+    ends = _pd_ends(g, first, sm, p.set_index("project_id").status)
+    df = df.drop(columns="status").join(pd_, on="project_id").join(first, on="project_id").join(ends, on="project_id")
+    df["idx"] = sm - df["first"] + 1
+    df["forecast"] = df.project_id.map(b.groupby("project_id").forecast.sum(min_count=1))
+    ac_3 = curve[curve.m <= sm - 3].groupby("project_id").consumed.sum()
     pc_3 = g[g.m <= sm - 3].sort_values("m").groupby("project_id").percent_complete.last()
     df["ac_3"] = np.where(df.idx > 3, df.project_id.map(ac_3).fillna(0), 0)
-    df["ev_3"] = np.where(df.idx > 3, df.project_id.map(pc_3).fillna(0) * df.bac / 100, 0)
+    df["ev_3"] = np.where(df.idx > 3, df.project_id.map(pc_3) * df.bac / 100, 0)
     df["es"] = _pd_es(df, steps)
     df = _pd_indices(df)
-    return df, {"eac": df.eac.sum(), "cpi_median": df.cpi.median(), "rows": len(df), "es": df.es.sum()}
+    return df, _pd_evm_keys(df)
 
 
 def pd_evm_series(con, snap, prev):
@@ -260,34 +300,43 @@ def pd_evm_series(con, snap, prev):
     df["pv"], df["ac"] = grp.budget.cumsum(), grp.consumed.cumsum()
     df = df.join(p.set_index("project_id").bac, on="project_id")
     pd_, steps = _pd_planned(df)
-    prog = g.assign(m=_months(g.period)).groupby(["project_id", "m"]).percent_complete.last()
+    g = g.assign(m=_months(g.period))
+    prog = g.groupby(["project_id", "m"]).percent_complete.last()
     df = df.join(prog, on=["project_id", "m"])
-    df["percent_complete"] = df.groupby("project_id").percent_complete.ffill().fillna(0)
-    df = df[df.m <= sm].join(pd_, on="project_id")
+    df["percent_complete"] = df.groupby("project_id").percent_complete.ffill()  # none before the first report
+    ends = _pd_ends(g, bounds["min"], sm, p.set_index("project_id").status)
+    df = df[df.m <= sm].join(pd_, on="project_id").join(ends, on="project_id")
+    df["forecast"] = df.project_id.map(b.groupby("project_id").forecast.sum(min_count=1))
     df["ev"] = df.percent_complete * df.bac / 100
     grp = df.groupby("project_id")
-    df["ev_3"], df["ac_3"] = grp.ev.shift(3).fillna(0), grp.ac.shift(3).fillna(0)
+    df["ev_3"] = grp.ev.shift(3).where(df.idx > 3, 0)
+    df["ac_3"] = grp.ac.shift(3).where(df.idx > 3, 0)
     df["es"] = _pd_es(df, steps)
     df = _pd_indices(df)
-    return df, {"rows": len(df), "ac": df.ac.sum(), "es": df.es.sum()}
+    return df, _pd_evm_keys(df, series=True)
 
 
 def pd_resource_load(con, snap, prev):
     a, r = read(con, "allocations", snap), read(con, "resources", snap)
     weeks = pd.date_range(a.week.min(), a.week.max(), freq="7D")
-    scope = pd.Index(sorted(set(r.resource_id) | set(a.resource_id)), name="resource_id")
+    last_booked = a[a.actual_hours > 0].week.max()  # actual utilisation counts the weeks up to it
+    # people without a known capacity (blank, or not in resources) are left out
+    known = r[r.weekly_capacity_hours.notna()]
+    scope = pd.Index(sorted(set(known.resource_id)), name="resource_id")
     wk = a.groupby(["resource_id", "week"]).agg(planned=("planned_hours", "sum"),
                                                 actual=("actual_hours", lambda s: s.sum(min_count=1)))
     grid = pd.MultiIndex.from_product([scope, weeks], names=["resource_id", "week"])
     df = pd.DataFrame(index=grid).join(wk).reset_index()
     df["planned"] = df.planned.fillna(0)
-    df = df.join(r.set_index("resource_id")[["name", "team", "role", "weekly_capacity_hours"]], on="resource_id")
+    df = df.join(known.set_index("resource_id")[["name", "team", "role", "weekly_capacity_hours"]], on="resource_id")
     cap = df.weekly_capacity_hours
-    df["over_hours"] = (df.planned - cap).clip(lower=0).where(cap.notna())
+    df["over_hours"] = (df.planned - cap).clip(lower=0)
     df["utilisation"] = df.planned / cap.replace(0, np.nan)
+    df["actual_utilisation"] = df.actual / cap.where(df.week <= last_booked).replace(0, np.nan)
     df["availability"] = cap - df.planned
     df["over_allocated"] = df.over_hours.fillna(0) > 0
-    return df, {"planned": df.planned.sum(), "over_hours": df.over_hours.sum()}
+    return df, {"planned": df.planned.sum(), "over_hours": df.over_hours.sum(),
+                "actual_utilisation": df.actual_utilisation.sum()}
 
 
 def pd_over_allocations(con, snap, prev):
@@ -309,7 +358,7 @@ def pd_over_allocations(con, snap, prev):
 
 
 def _pd_risk_cols(k: pd.DataFrame) -> pd.DataFrame:
-    band = np.clip(np.ceil((k.probability * 5).round(9)), 1, 5)
+    band = np.clip(np.ceil((k.probability * 5).round(9)), 1, 5)  # a blank probability stays NaN: no band
     return k.assign(band=band, score=band * k.impact, emv=k.probability * k.impact_cost,
                     active=k.status.isin(ACTIVE))
 
@@ -319,12 +368,15 @@ def pd_risk_exposure(con, snap, prev):
     k = k[k.active].assign(overdue=lambda x: x.due_date < x.as_of,
                            no_owner=lambda x: x.owner.fillna("").str.strip() == "",
                            no_mitigation=lambda x: x.mitigation.fillna("").astype(str).str.strip() == "")
+    k = k.assign(unassessed=k.probability.isna())  # no band, score or emv: counted apart
     g = k.groupby("project_id").agg(active_risks=("risk_id", "size"), total_score=("score", "sum"),
                                     total_emv=("emv", "sum"), overdue_risks=("overdue", "sum"),
-                                    no_owner_risks=("no_owner", "sum"), no_mitigation_risks=("no_mitigation", "sum"))
+                                    no_owner_risks=("no_owner", "sum"), no_mitigation_risks=("no_mitigation", "sum"),
+                                    unassessed_risks=("unassessed", "sum"))
     df = p.set_index("project_id")[["name", "portfolio"]].join(g).fillna(0)
     df = df.sort_values(["total_emv", "total_score"], ascending=False)
-    return df.reset_index(), {"total_emv": df.total_emv.sum(), "total_score": df.total_score.sum()}
+    return df.reset_index(), {"total_emv": df.total_emv.sum(), "total_score": df.total_score.sum(),
+                              "unassessed_risks": df.unassessed_risks.sum()}
 
 
 def pd_risk_matrix(con, snap, prev):
@@ -338,7 +390,9 @@ def pd_risk_matrix(con, snap, prev):
 
 
 def _pd_state(m: pd.DataFrame) -> pd.DataFrame:
-    expected = m.actual_date.fillna(m.forecast_date).fillna(m.baseline_date)
+    # not achieved: never before the status date (a missed milestone's stale forecast understates it)
+    pending = np.maximum(m.forecast_date.fillna(m.baseline_date), m.as_of)
+    expected = m.actual_date.where(m.actual_date.notna(), pending)
     slip = (expected - m.baseline_date).dt.days
     state = np.select(
         [m.actual_date.notna() & (m.actual_date > m.baseline_date), m.actual_date.notna(),
@@ -523,16 +577,16 @@ CASES = {
                         lambda d: {"variance": d.variance.sum(), "burn_rate": d.burn_rate.sum()}),
     "budget_curve": (lambda c, s, p: M.budget_curve(c), pd_budget_curve,
                      lambda d: {"cum_forecast": d.cum_forecast.iloc[-1], "periods": len(d)}),
-    "evm": (lambda c, s, p: M.evm(c), pd_evm,
-            lambda d: {"eac": d.eac.sum(), "cpi_median": d.cpi.median(), "rows": len(d), "es": d.es.sum()}),
-    "evm_series": (lambda c, s, p: M.evm_series(c), pd_evm_series,
-                   lambda d: {"rows": len(d), "ac": d.ac.sum(), "es": d.es.sum()}),
+    "evm": (lambda c, s, p: M.evm(c), pd_evm, lambda d: _pd_evm_keys(d)),
+    "evm_series": (lambda c, s, p: M.evm_series(c), pd_evm_series, lambda d: _pd_evm_keys(d, series=True)),
     "resource_load": (lambda c, s, p: M.resource_load(c), pd_resource_load,
-                      lambda d: {"planned": d.planned_hours.sum(), "over_hours": d.over_hours.sum()}),
+                      lambda d: {"planned": d.planned_hours.sum(), "over_hours": d.over_hours.sum(),
+                                 "actual_utilisation": d.actual_utilisation.sum()}),
     "over_allocations": (lambda c, s, p: M.over_allocations(c), pd_over_allocations,
                          lambda d: {"runs": len(d), "total_over_hours": d.total_over_hours.sum()}),
     "risk_exposure": (lambda c, s, p: M.risk_exposure(c), pd_risk_exposure,
-                      lambda d: {"total_emv": d.total_emv.sum(), "total_score": d.total_score.sum()}),
+                      lambda d: {"total_emv": d.total_emv.sum(), "total_score": d.total_score.sum(),
+                                 "unassessed_risks": d.unassessed_risks.sum()}),
     "risk_matrix": (lambda c, s, p: M.risk_matrix(c), pd_risk_matrix,
                     lambda d: {"count": d["count"].sum(), "emv": d.emv.sum()}),
     "milestone_slippage": (lambda c, s, p: M.milestone_slippage(c), pd_milestone_slippage,

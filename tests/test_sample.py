@@ -286,3 +286,30 @@ def test_one_project_one_month(tmp_path):
     data = read_all(tmp_path)
     assert len(data["projects"]) == 1 and len(data["resources"]) == 1
     check_snapshot(tmp_path, written[0][0])
+
+
+@pytest.mark.parametrize("window", [{"months": 12, "end": "2026-10"}, {"months": 3, "end": "2026-06"},
+                                    {"months": 24, "end": "2027-03"}], ids=["demo", "ending-there", "longer-later"])
+def test_a_month_is_the_same_whatever_window_it_is_written_in(tmp_path, window):
+    """Issue 13: month M of the sample does not depend on --months or --end, so "next month" can be
+    written later (`pmo sample --months 1 --end 2026-11`) and loaded after the demo's twelve."""
+    reference = tmp_path / "reference"
+    [(as_of, june)] = write_sample(reference, projects=20, months=1, seed=7, end="2026-06")
+    written = dict(write_sample(tmp_path / "window", projects=20, seed=7, history=True, **window))
+    assert as_of == dt.date(2026, 6, 30)
+    match, mismatch, errors = filecmp.cmpfiles(june, written[as_of], FILES, shallow=False)
+    assert (mismatch, errors) == ([], []) and sorted(match) == sorted(FILES)
+
+
+def test_the_month_after_the_demo_continues_it(tmp_path):
+    """2026-11 written on its own carries 2026-10's past forward: the projects of October are still there
+    (none vanish) and their actual spend up to October is unchanged."""
+    [(_, october)] = write_sample(tmp_path / "oct", projects=20, months=1, seed=7, end="2026-10")
+    [(_, november)] = write_sample(tmp_path / "nov", projects=20, months=1, seed=7, end="2026-11")
+    before, after = read(october, "projects"), read(november, "projects")
+    assert set(before.project_id) <= set(after.project_id)
+    spent = {name: read(folder, "budget_lines") for name, folder in (("oct", october), ("nov", november))}
+    past = [s[s.period <= pd.Timestamp("2026-10-01")].set_index(["project_id", "period", "category"])["consumed"]
+            for s in (spent["oct"], spent["nov"])]
+    assert len(past[0]) > 0
+    pd.testing.assert_series_equal(past[0].sort_index(), past[1].reindex(past[0].index).sort_index())

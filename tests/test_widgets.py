@@ -106,7 +106,7 @@ def test_program_and_project_options_narrow_to_the_portfolio(demo_db):
 def test_month_change_rereads_the_projects_of_that_month(demo_db):
     bar = widgets.FilterBar(demo_db)
     bar.month.value = "2025-11"
-    assert len(bar.project.options) == 1 + 38  # the first demo snapshot has 38 projects
+    assert len(bar.project.options) == 1 + 43  # the first demo snapshot (2025-11) has 43 projects
 
 
 def test_widget_values_must_be_offered_options(demo_db):

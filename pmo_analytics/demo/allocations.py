@@ -1,6 +1,6 @@
-"""People's allocations: the Mondays around the window, the projects active each week, assignments
-of 8-40 weeks to 1-3 projects at a time, two overloaded teams, and the weekly planned and actual
-hours an allocation export holds at a month end."""
+"""People's allocations: the Mondays of the calendar, the projects active each week, assignments of
+8-40 weeks to 1-3 projects at a time, two teams overloaded around every quarter end, and the weekly
+planned and actual hours an allocation export holds at a month end."""
 from __future__ import annotations
 
 import math
@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 
 from pmo_analytics.demo.columns import coded, dated, numeric
-from pmo_analytics.demo.dates import Window, monday_on_or_before, month_end, month_of
+from pmo_analytics.demo.dates import FIRST_MONTH, LAST_MONTH, monday_on_or_before, month_end, month_of
 from pmo_analytics.demo.month_end import MonthEnd
 from pmo_analytics.demo.noise import hash_u
 from pmo_analytics.demo.people import Staff
@@ -21,7 +21,8 @@ from pmo_analytics.demo.vocabulary import PMO_TEAM, TEAMS
 
 @dataclass(frozen=True)
 class WorkPlan:
-    """Who works on what, week by week, over 13 weeks before the window to 13 weeks after it."""
+    """Who works on what, week by week, from 13 weeks before the calendar's first month end to 13 weeks
+    after its last."""
 
     first_monday: int  # day number of week 0
     week_day: np.ndarray  # (W,) each week's Monday
@@ -40,16 +41,16 @@ class WorkPlan:
 
 
 def simulate_work_plan(rng: np.random.Generator, projects: Projects, schedule: Schedule, bac: np.ndarray,
-                       staff: Staff, window: Window) -> WorkPlan:
+                       staff: Staff) -> WorkPlan:
     """The weeks and the active project-weeks, then the assignments and the overloads (drawn in that order)."""
-    mon0 = int(monday_on_or_before(int(month_end(window.first)) - 91))
-    monl = int(monday_on_or_before(int(month_end(window.last)) + 91))
+    mon0 = int(monday_on_or_before(int(month_end(FIRST_MONTH)) - 91))
+    monl = int(monday_on_or_before(int(month_end(LAST_MONTH)) + 91))
     week_day = mon0 + 7 * np.arange((monl - mon0) // 7 + 1)
     active = _active_project_weeks(projects, schedule, week_day)
     slots = _draw_assignments(rng, staff, bac, active)
-    last_week = (int(month_end(window.last)) - mon0) // 7
+    quarter_ends = month_end(np.arange(FIRST_MONTH - FIRST_MONTH % 3 - 1, LAST_MONTH + 4, 3))  # Mar, Jun, Sep, Dec
     return WorkPlan(first_monday=mon0, week_day=week_day, active=active, **slots,
-                    overload=_draw_overloaded_teams(rng, len(week_day), last_week))
+                    overload=_draw_overloaded_teams(rng, len(week_day), (quarter_ends - mon0) // 7))
 
 
 def _active_project_weeks(projects: Projects, schedule: Schedule, wd: np.ndarray) -> np.ndarray:
@@ -73,8 +74,8 @@ def _draw_assignments(rng: np.random.Generator, staff: Staff, bac: np.ndarray, a
     ends = np.cumsum(L, axis=1) - off[:, None]
     starts = ends - L
     pick_u = rng.random((S, ns))
-    keep = (starts < W) & (ends > 0)
-    ws = np.clip(starts, 0, W - 1)
+    si, sj = np.nonzero((starts < W) & (ends > 0))  # the assignments inside the calendar's weeks
+    ws = np.clip(starts[si, sj], 0, W - 1)
     later = np.concatenate([active[:, 6:], np.repeat(active[:, -1:], min(6, W), axis=1)], axis=1)
     wk_i, pr_i = np.nonzero((active & later[:, :W]).T)
     cw = np.cumsum(np.sqrt(bac[pr_i].astype(np.float64)))
@@ -82,27 +83,28 @@ def _draw_assignments(rng: np.random.Generator, staff: Staff, bac: np.ndarray, a
     seg_lo = np.searchsorted(wk_i, np.arange(W), "left")
     seg_hi = np.searchsorted(wk_i, np.arange(W), "right")
     tot = cw0[seg_hi] - cw0[seg_lo]
-    keep &= tot[ws] > 0
-    target = cw0[seg_lo][ws] + pick_u * tot[ws]
+    some = tot[ws] > 0  # a project to pick from
+    si, sj, ws = si[some], sj[some], ws[some]
+    target = cw0[seg_lo[ws]] + pick_u[si, sj] * tot[ws]
     idx = np.clip(np.searchsorted(cw, target, side="right"), seg_lo[ws], np.maximum(seg_hi[ws] - 1, 0))
-    si, sj = np.nonzero(keep)
     return {
         "slot_person": slot_person, "slot_share": slot_share, "stint_slot": si,
         "stint_start": np.maximum(starts[si, sj], 0), "stint_end": np.minimum(ends[si, sj], W),
-        "stint_project": pr_i[idx[si, sj]] if len(pr_i) else np.zeros(len(si), np.int64),
+        "stint_project": pr_i[idx] if len(pr_i) else np.zeros(len(si), np.int64),
     }
 
 
-def _draw_overloaded_teams(rng: np.random.Generator, W: int, last_week: int) -> np.ndarray:
-    """Two teams (never the PMO) planned 10-40% above capacity for runs of 3-10 weeks, one run of
-    6-10 weeks always around the last month end (week `last_week`)."""
+def _draw_overloaded_teams(rng: np.random.Generator, W: int, quarter_weeks: np.ndarray) -> np.ndarray:
+    """Two teams (never the PMO) planned 10-40% above capacity for 3-6 weeks around every quarter end
+    (the week `quarter_weeks`), each run starting 1-4 weeks before it: every month end has one within
+    13 weeks either side."""
     overload = np.ones((len(TEAMS), W))
     candidates = np.array([t for t in range(len(TEAMS)) if t != PMO_TEAM])
+    Q = len(quarter_weeks)
     for t in rng.choice(candidates, 2, replace=False):
-        n_runs = max(1, W // 26)
-        r_start = np.r_[rng.integers(0, W, n_runs), last_week - rng.integers(2, 9)]
-        r_len = np.r_[rng.integers(3, 11, n_runs), rng.integers(6, 11)]
-        r_fac = rng.uniform(1.1, 1.4, n_runs + 1)
+        r_start = quarter_weeks - rng.integers(1, 5, Q)
+        r_len = rng.integers(3, 7, Q)
+        r_fac = rng.uniform(1.1, 1.4, Q)
         for a0, ln, f in zip(r_start.tolist(), r_len.tolist(), r_fac.tolist()):
             overload[t, max(a0, 0):max(a0 + ln, 0)] = f
     return overload

@@ -54,10 +54,11 @@ def simulate_baseline(rng: np.random.Generator, projects: Projects) -> Baseline:
     weights = rng.gamma(np.array([3.0, 2.0, 2.0, 1.0]), 1.0, (P, 4)) * used
     weights /= weights.sum(axis=1, keepdims=True)
     size = np.clip(np.exp(np.log(1.2e6) + 0.04 * (D - 16) + 0.8 * rng.standard_normal(P)), 8e4, 6e7)
-    k = np.arange(K_MAX)
-    x0, x1 = k[None, :] / D[:, None], (k[None, :] + 1) / D[:, None]
-    phase = (spend_curves(x1) - spend_curves(x0)) * (k[None, :] < D[:, None])[:, :, None]
-    budget = np.round(size[:, None, None] * weights[:, None, :] * phase * 100).astype(np.int64)
+    k = np.arange(int(D.max(initial=0)) + 1)  # the curves at each month end of the longest duration
+    curves = spend_curves(k[None, :] / D[:, None])
+    phase = np.diff(curves, axis=1) * (k[None, :-1] < D[:, None])[:, :, None]
+    budget = np.zeros((P, K_MAX, 4), np.int64)  # nothing after the duration
+    budget[:, :len(k) - 1] = np.round(size[:, None, None] * weights[:, None, :] * phase * 100)
     bac_c = budget.sum(axis=1)
     return Baseline(used=used, budget=budget, bac_by_category=bac_c, bac=bac_c.sum(axis=1))
 

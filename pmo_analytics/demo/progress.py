@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 
 from pmo_analytics.demo.columns import coded, dated, numeric
-from pmo_analytics.demo.dates import K_SIM, Window, days_in_month, first_day
+from pmo_analytics.demo.dates import K_SIM, days_in_month, first_day
 from pmo_analytics.demo.projects import Health, Projects
 
 NEVER = 10**6  # a month offset no project reaches
@@ -25,7 +25,7 @@ class Schedule:
     earned: np.ndarray  # (P, K_SIM) earned schedule at each month end, at most the duration
     earned_raw: np.ndarray  # the same, unclipped: where inside its month a target is crossed
     complete_month: np.ndarray  # the month the work completes (NEVER when cancelled)
-    cancelled: np.ndarray  # bool: cancelled during the window
+    cancelled: np.ndarray  # bool: cancelled while it ran
     cancel_month: np.ndarray  # NEVER when not cancelled
     end_month: np.ndarray  # the completion or the cancellation month: spend and progress stop after it
     cancel_date: np.ndarray
@@ -47,15 +47,15 @@ def crossing(es_rows: np.ndarray, target: np.ndarray, s: np.ndarray):
     return day, hit
 
 
-def simulate_schedule(rng: np.random.Generator, projects: Projects, health: Health, window: Window) -> Schedule:
-    """Monthly progress at the project's pace with +-18% noise; a few projects pause for 2-4 months,
+def simulate_schedule(rng: np.random.Generator, projects: Projects, health: Health) -> Schedule:
+    """Monthly progress at the project's pace with +-18% noise; some projects pause for 2-4 months,
     a few are cancelled (their earned schedule freezes), the rest finish when it reaches the duration."""
     s, D = projects.start_month, projects.months
     P = len(s)
     ks = np.arange(K_SIM)
     rate = health.pace[:, None] * np.clip(1 + 0.18 * rng.standard_normal((P, K_SIM)), 0.4, 1.6)
     c0 = (np.cumsum(rate, axis=1) >= D[:, None] - 1e-9).argmax(axis=1)
-    h0, h1 = _draw_holds(rng, s, c0, window)
+    h0, h1 = _draw_holds(rng, c0)
     in_hold = (ks[None, :] >= h0[:, None]) & (ks[None, :] < h1[:, None])
     rate = np.where(in_hold, 0.0, rate)
     es = np.cumsum(rate, axis=1)
@@ -65,7 +65,7 @@ def simulate_schedule(rng: np.random.Generator, projects: Projects, health: Heal
     es_raw = es.copy()
     es = np.minimum(es, D[:, None])
 
-    cancelled, kc, cancel_date = _draw_cancellations(rng, s, c, window)
+    cancelled, kc, cancel_date = _draw_cancellations(rng, s, c)
     kcc = np.minimum(kc, K_SIM - 1)
     es = np.where(ks[None, :] > kc[:, None], es[np.arange(P), kcc][:, None], es)
     es_raw = np.where(ks[None, :] > kc[:, None], es_raw[np.arange(P), kcc][:, None], es_raw)
@@ -79,31 +79,26 @@ def simulate_schedule(rng: np.random.Generator, projects: Projects, health: Heal
     )
 
 
-def _draw_holds(rng: np.random.Generator, s: np.ndarray, c0: np.ndarray, window: Window):
-    """6% of projects go on hold for 2-4 months, half of them near the window's end, always after
-    their first month and before they would finish. Returns (first month on hold, first month after)."""
-    P = len(s)
-    hold_flag = rng.random(P) < 0.06
-    hold_late = rng.random(P) < 0.5
+def _draw_holds(rng: np.random.Generator, c0: np.ndarray):
+    """15% of projects pause once for 2-4 months, at any month of their life after the first and
+    before they would finish. Returns (first month on hold, first month after), as month offsets."""
+    P = len(c0)
+    hold_flag = rng.random(P) < 0.15
     hu = rng.random(P)
     hold_len = rng.integers(2, 5, P)
-    lo = np.maximum(np.where(hold_late, window.last - 2, window.first - 3), s + 1)
-    hi = np.minimum(window.last, s + c0 - 1)
-    hold = hold_flag & (lo <= hi)
-    h0 = np.where(hold, lo + np.floor(hu * (hi - lo + 1)).astype(np.int64) - s, NEVER)
+    hold = hold_flag & (c0 >= 2)
+    h0 = np.where(hold, 1 + np.floor(hu * (c0 - 1)).astype(np.int64), NEVER)
     return h0, h0 + hold_len
 
 
-def _draw_cancellations(rng: np.random.Generator, s: np.ndarray, c: np.ndarray, window: Window):
-    """5% of projects are cancelled in a month of the window while they run. Returns (cancelled,
-    cancellation month, cancellation date)."""
+def _draw_cancellations(rng: np.random.Generator, s: np.ndarray, c: np.ndarray):
+    """5% of projects are cancelled in a month while they run (after the first, before the finish).
+    Returns (cancelled, cancellation month offset, cancellation date)."""
     P = len(s)
     canc_flag = rng.random(P) < 0.05
     cu, cday = rng.random(P), rng.random(P)
-    lo = np.maximum(s + 1, window.first)
-    hi = np.minimum(s + c - 1, window.last)
-    cancelled = canc_flag & (lo <= hi)
-    kc = np.where(cancelled, lo + np.floor(cu * (hi - lo + 1)).astype(np.int64) - s, NEVER)
+    cancelled = canc_flag & (c >= 2)
+    kc = np.where(cancelled, 1 + np.floor(cu * (c - 1)).astype(np.int64), NEVER)
     cm = s + np.minimum(kc, K_SIM - 1)
     return cancelled, kc, first_day(cm) + np.floor(cday * days_in_month(cm)).astype(np.int64)
 

@@ -1,12 +1,13 @@
-"""The portfolio and its projects: when each is approved, starts and is due to finish, where it sits
-(portfolio, programme, department, priority), its unique name, and its drawn health."""
+"""The portfolio and its projects: when each is approved (at a steady pace over the fixed calendar),
+starts and is due to finish, where it sits (portfolio, programme, department, priority), its unique
+name, and its drawn health."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
 
-from pmo_analytics.demo.dates import Window, first_day
+from pmo_analytics.demo.dates import FIRST_MONTH, LAST_MONTH, REFERENCE_MONTH, first_day
 from pmo_analytics.demo.vocabulary import ACTIONS, DEPARTMENTS, DEPT_WEIGHTS, SUBJECTS, numbered_ids
 
 
@@ -44,20 +45,50 @@ class Health:
     troubled: np.ndarray  # overrun or slip
 
 
-def simulate_projects(rng: np.random.Generator, count: int, window: Window) -> Projects:
+RAMP = 24  # months: the pace of approvals grows as (months since FIRST_MONTH + RAMP), 2.8 times by REFERENCE_MONTH
+
+
+def _approvals(months) -> np.ndarray:
+    """How many approvals (in units of the pace) the first `months` months of the calendar hold."""
+    x = np.asarray(months, dtype=np.float64) + RAMP
+    return x * x - RAMP * RAMP
+
+
+def projects_in_calendar(count: int) -> int:
+    """How many projects the calendar holds: `count` approved from FIRST_MONTH to REFERENCE_MONTH,
+    and more after it to LAST_MONTH, at the same growing pace."""
+    before = (REFERENCE_MONTH - FIRST_MONTH + 1 + RAMP) ** 2 - RAMP ** 2
+    after = (LAST_MONTH - FIRST_MONTH + 1 + RAMP) ** 2 - RAMP ** 2 - before
+    return count + count * after // before
+
+
+def simulate_projects(rng: np.random.Generator, count: int) -> Projects:
     """Draws the projects' timelines, then where each sits in the portfolio (in that order)."""
-    timeline = _draw_timeline(rng, count, window)
-    return Projects(**timeline, **_draw_classification(rng, count), ids=numbered_ids("PRJ-", count, 4))
+    total = projects_in_calendar(count)
+    timeline = _draw_timeline(rng, count, total)
+    return Projects(**timeline, **_draw_classification(rng, total), ids=numbered_ids("PRJ-", total, 4))
 
 
-def _draw_timeline(rng: np.random.Generator, P: int, window: Window) -> dict[str, np.ndarray]:
-    """Start months from 18 months before the window to 2 after it, durations 6-36 months, approval
-    1-4 months before the start; projects are then sorted by approval date."""
-    end_m, win0 = window.last, window.first
-    s = rng.integers(win0 - 18, end_m + 3, P)
+def _approval_months(rng: np.random.Generator, count: int, P: int) -> np.ndarray:
+    """P approval months at the calendar's growing pace, the first `count` by REFERENCE_MONTH and the
+    others after it (inverse of _approvals)."""
+    split, end = REFERENCE_MONTH - FIRST_MONTH + 1, LAST_MONTH - FIRST_MONTH + 1
+    before = np.arange(P) < count
+    lo = np.where(before, 0.0, _approvals(split))
+    hi = np.where(before, _approvals(split), _approvals(end))
+    x = np.sqrt(lo + rng.random(P) * (hi - lo) + RAMP * RAMP) - RAMP
+    x = np.clip(np.floor(x).astype(np.int64), np.where(before, 0, split), np.where(before, split, end) - 1)
+    return FIRST_MONTH + x
+
+
+def _draw_timeline(rng: np.random.Generator, count: int, P: int) -> dict[str, np.ndarray]:
+    """Approval months over the calendar (`count` of the P by REFERENCE_MONTH), durations 6-36 months,
+    the start 1-4 months after the approval; projects are then sorted by approval date, so the ones
+    approved by any month come first (and keep their ids whatever snapshots are written)."""
+    appr_m = _approval_months(rng, count, P)
     D = np.clip(np.round(5 + rng.gamma(2.2, 6.0, P)), 6, 36).astype(np.int64)
     start_off = rng.integers(0, 15, P)
-    appr_m = np.minimum(s - rng.integers(1, 5, P), end_m)
+    s = appr_m + rng.integers(1, 5, P)
     appr_date = first_day(appr_m) + rng.integers(0, 20, P)
     order = np.lexsort((np.arange(P), appr_date))
     s, D, start_off, appr_m, appr_date = (x[order] for x in (s, D, start_off, appr_m, appr_date))

@@ -8,10 +8,19 @@ they looked at that month end, so month-over-month comparisons are real.
 
 How the portfolio is simulated
 ------------------------------
-One "truth" is simulated once per seed; every snapshot is a view of it at a month end. So the
-past never changes between snapshots (actual spend, progress, achieved milestones, booked hours)
-while forecasts, statuses, RAG ratings and risk scores move from month to month. The flat files
-written with `history=False` are byte-identical to the last folder written with `history=True`.
+One "truth" is simulated once per (seed, projects, people) over a fixed calendar, January 2023 to
+December 2027 (dates.py); every snapshot is a view of it at a month end, and `months` and `end`
+only choose which month ends are written. So a month's files are byte-identical whatever window
+they are written in (2026-06 from `months=12, end="2026-10"`, `months=3, end="2026-06"` or
+`months=24, end="2027-03"`), and the month after the demo's last can be written later and loaded
+as the next snapshot. The past never changes between snapshots (actual spend, progress, achieved
+milestones, booked hours) while forecasts, statuses, RAG ratings and risk scores move from month to
+month. The flat files written with `history=False` are byte-identical to the month's folder written
+with `history=True`.
+
+* Projects are approved from 2023-01 at a pace that grows steadily (2.8 times faster by 2026-10):
+  `projects` of them by 2026-10 (the demo's last month), and more after it at the same pace, to
+  2027-12 (about half as many again). Each starts 1-4 months after its approval.
 
 * Health is drawn per project from the seed: about 25% cost overruns (CPI 0.75-0.95), about 20%
   schedule slippers (progress runs at 0.7-0.9 of the planned pace; 5% of projects are both),
@@ -24,8 +33,8 @@ written with `history=False` are byte-identical to the last folder written with 
   grow over snapshots. `rag` is derived from min(CPI estimate, SPI estimate):
   >=0.95 green, >=0.90 amber_green, >=0.83 amber, >=0.76 amber_red, else red; on-hold projects
   are at least amber, planned ones green, cancelled ones have no RAG (empty cell).
-* A few projects go on hold for 2-4 months (no progress, a small holding cost) and a few are
-  cancelled during the window (spend and progress stop).
+* 15% of projects go on hold once for 2-4 months (no progress, a small holding cost) and 5% are
+  cancelled while they run (spend and progress stop), at a month of their own life.
 
 Conventions of the files
 ------------------------
@@ -43,7 +52,7 @@ Conventions of the files
   completion / cancellation month, after which a tool stops reporting); percent_complete is the
   physical progress at the end of that month, non-decreasing, 100 only at completion.
 * projects: a project appears in the export at its approval date (1-4 months before its start), so
-  later snapshots have more projects; `end_date` is the current forecast finish (the actual finish
+  later snapshots have more projects (ids are numbered in approval order, the same in every window); `end_date` is the current forecast finish (the actual finish
   once complete, the cancellation date when cancelled); `baseline_end_date` never changes. A project
   is closed from the month after the one it completes in (that month it is active, phase closure).
 * allocations: weeks (Mondays) from 13 weeks before to 13 weeks after the snapshot's month end.
@@ -52,7 +61,8 @@ Conventions of the files
   weeks; hours go only to projects that are active that week and present in the snapshot. A person
   is planned at their own 60-100% of capacity (+-8% week to week) split over the assignments that
   run that week (none in weeks with no active assignment), except two teams (chosen by seed)
-  overloaded at 110-140% of capacity for runs of weeks, one run always around the last month end.
+  overloaded at 110-140% of capacity for 3-6 weeks around every quarter end (so every snapshot shows
+  an overload within its 13 weeks either side).
 * risks: 2-10 per project; risk ids are numbered in the order risks were raised. A risk appears only
   from its raised_date. closed_date is set only for status closed (occurred risks keep it empty).
   Troubled projects' risks grow (probability +0.025 a month, impact +1 after 4 and 10 months);
@@ -62,7 +72,8 @@ Conventions of the files
 
 Everything is vectorised with numpy and written by DuckDB `COPY`, so 5000 projects over 36 months
 take a few seconds. Randomness comes from numpy.random.default_rng(seed), drawn in a fixed order,
-plus a counter-based hash for per-snapshot noise, so the output depends only on the arguments.
+plus a counter-based hash keyed by the calendar month for per-snapshot noise, so a month's files
+depend only on (projects, seed, people) and the month.
 
 The steps live in the modules beside this one (simulation.py runs them in their draw order):
 projects.py (timelines, classification, names, health), budgets.py (baseline and actual spend),
@@ -82,7 +93,7 @@ import numpy as np
 
 from pmo_analytics.contract import TABLES
 from pmo_analytics.demo.columns import write_csv
-from pmo_analytics.demo.dates import month_end, to_date
+from pmo_analytics.demo.dates import month_end, snapshot_window, to_date
 from pmo_analytics.demo.simulation import simulate_portfolio, snapshot
 from pmo_analytics.demo.vocabulary import CATEGORIES
 
@@ -96,7 +107,9 @@ def write_sample(outdir, projects: int = 60, months: int = 12, seed: int = 7, en
                  progress: Callable[[str], object] | None = None) -> list[tuple[_dt.date, Path]]:
     """Writes the exports. Returns [(as_of month-end date, folder)] for each snapshot written.
 
-    `months` snapshots end at the month ends from end-(months-1) to `end` ("YYYY-MM").
+    `projects` is the portfolio's size at 2026-10 (more are approved after it). `months` snapshots
+    end at the month ends from end-(months-1) to `end` ("YYYY-MM"), all within 2023-01 to 2027-12;
+    which months are written changes nothing in them.
     history=False writes the last snapshot's seven CSV files directly in `outdir`; history=True
     writes one folder `outdir/YYYY-MM/` per snapshot month (and no flat files). `people` defaults
     to 2 x projects. `progress`, if given, is called with one message per snapshot written.
@@ -109,10 +122,10 @@ def write_sample(outdir, projects: int = 60, months: int = 12, seed: int = 7, en
         np.datetime64(end, "M")
     except ValueError:
         raise ValueError(f"end must be a month as YYYY-MM, not {end!r}") from None
-    portfolio = simulate_portfolio(projects, months, seed, str(end), people)
+    window = snapshot_window(str(end), months)
+    portfolio = simulate_portfolio(projects, seed, people)
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
-    window = portfolio.window
     snapshot_months = range(window.first, window.last + 1) if history else [window.last]
     written = []
     con = duckdb.connect()
