@@ -97,7 +97,7 @@ CASES = [
      "expected exactly one of columns, column, template, value", "got none"),
     ("kind", {"top": 'kind = "sql"'}, "kind:", "one of mapped, canonical, workbook, mspdi", 'got "sql"'),
     ("section typo", {"tail": '[raed]\nencoding = "cp1252"'}, "[raed]: unknown section",
-     "(did you mean [read]?)", "expected [read], [detect], [tables.<table>]"),
+     "(did you mean [read]?)", "expected [read], [detect], [id_map], [tables.<table>]"),
     ("top-level key", {"top": 'encoding = "cp1252"'}, "encoding: unknown top-level key",
      "(it belongs in [read])", "expected one of name, description, kind or a section [read]"),
     ("top-level typo", {"top": 'nmae = "x"'}, "nmae: unknown top-level key", "(did you mean name?)", "kind"),

@@ -24,6 +24,7 @@ from pmo_analytics.settings import db_path
 from pmo_analytics.snapshots import summaries
 from pmo_analytics.store import connection as db
 from pmo_analytics.store import publish
+from pmo_analytics.validation.history import check_history
 
 Progress = Callable[[str], None] | None
 
@@ -78,8 +79,12 @@ def _stage_all(con, sources: list[ingest.Source], progress: Progress, as_of=None
     return checks
 
 
-def check(paths, progress: Progress = None, profile: str | None = None, as_of=None) -> Report:
-    """Validates exports without loading them (references checked among the given files only)."""
+def check(paths, progress: Progress = None, profile: str | None = None, as_of=None, database=None) -> Report:
+    """Validates exports without loading them (references checked among the given files only).
+
+    With `database` (a file that exists), the month is also checked against the snapshot loaded
+    before `as_of` there (before none: the latest), as `load` does: history that breaks, restated
+    actuals (validation.history)."""
     as_of = month_end(as_of) if as_of is not None else None
     con = db.memory()
     try:
@@ -87,6 +92,9 @@ def check(paths, progress: Progress = None, profile: str | None = None, as_of=No
         problems = [p for c in checks.values() for p in c.problems]
         problems += validation.check_references(con, checks)
         problems += validation.check_snapshot(con, checks, as_of)
+        if database is not None and db_path(database).exists():
+            con.sql(f"ATTACH '{publish.sql_path(db_path(database))}' AS live (READ_ONLY)")
+            problems += check_history(con, checks, as_of, existing="live")
         return Report(None, checks, problems)
     finally:
         con.close()
@@ -118,6 +126,7 @@ def load(paths, as_of, database=None, progress: Progress = None, profile: str | 
             report.problems += validation.check_references(con, checks, existing="pub", as_of=as_of)
             report.problems += validation.check_dependents(con, checks, existing="pub", as_of=as_of)
             report.problems += validation.check_snapshot(con, checks, as_of, existing="pub")
+            report.problems += check_history(con, checks, as_of, existing="pub")
             if report.errors:
                 raise ValidationFailed(report.problems)
             _publish(con, checks, as_of, report, {t: f.result() for t, f in sums.items()})

@@ -3,13 +3,16 @@ column names and canonical text: the SQL for numbers, dates, placeholder codes, 
 value mappings, and the notes on what was changed."""
 from __future__ import annotations
 
+import csv
+import io
 import re
+from functools import lru_cache
 from pathlib import Path
 
 from pmo_analytics.contract import DATE, INTEGER, NUMBER, TABLES
-from pmo_analytics.exceptions import InputError
+from pmo_analytics.exceptions import InputError, UsageError
 from pmo_analytics.ingest.profiles.model import TEMPLATE_FIELD, ColumnMap, Profile, matches, norm
-from pmo_analytics.ingest.profiles.reading import read_table
+from pmo_analytics.ingest.profiles.reading import decode, read_table, sniff_delimiter
 
 
 def _sql_text(s: str) -> str:
@@ -65,10 +68,13 @@ def stage(con, path: Path, table: str, profile: Profile, name: str, as_of=None,
     frame = pd.DataFrame([(r + [""] * width)[:width] for r in rows], columns=[f"s{i}" for i in range(width)],
                          dtype=object)
     frame["_row"] = range(len(frame))
+    ids = id_map(profile)
     con.register("_profile_frame", frame)
+    if ids:
+        con.register("_profile_id_map", pd.DataFrame({"o": list(ids), "n": list(ids.values())}, dtype=object))
     mapping = profile.tables.get(table) or {c: ColumnMap(sources=(c,)) for c in TABLES[table].column_names}
     as_of_text = as_of.replace(day=1).isoformat() if as_of else ""
-    selects, canon, counted, numbered = [], [], [], []
+    selects, canon, counted, numbered, renamed = [], [], [], [], []
     for column in TABLES[table].columns:
         spec = mapping.get(column.name)
         mapped = None if spec is None else _column_sql(column, spec, where, profile, path, as_of_text)
@@ -77,14 +83,71 @@ def stage(con, path: Path, table: str, profile: Profile, name: str, as_of=None,
         v, count, number = mapped
         counted += [count] if count else []
         numbered += [number] if number else []
+        if ids and (column.name == "project_id" or column.references == "projects.project_id"):
+            renamed.append((column.name, f"{v} IN (SELECT o FROM _profile_id_map)"))
+            v = f"coalesce((SELECT n FROM _profile_id_map WHERE o = {v}), {v})"
         selects.append(f"{v} AS c{len(canon)}")
         canon.append(column.name)
     try:
         notes += _placeholder_notes(con, counted) + _repeat_notes(con, numbered)
+        notes += [f"column {col}: {n} value(s) are old IDs, loaded as the new ones ([id_map] of profile "
+                  f"{profile.name})" for col, n in _counts(con, renamed) if n]
         notes += _create(con, name, table, profile, selects, len(canon), len(frame))
     finally:
         con.unregister("_profile_frame")
+        if ids:
+            con.unregister("_profile_id_map")
     return canon, notes
+
+
+def id_map(profile: Profile) -> dict[str, str]:
+    """The profile's [id_map], old project ID -> new: its entries, then its file's rows (read each
+    time a file is staged, so the map can be edited beside the exports). An old ID given two new
+    ones is a UsageError naming both."""
+    pairs = [(old, new, f"[id_map] {old!r}") for old, new in profile.id_map]
+    if profile.id_map_file is not None:
+        file = profile.id_map_file
+        pairs += [(old, new, f"{file}: row {row}") for old, new, row in _id_map_rows(str(file), file.stat().st_mtime)]
+    out, seen = {}, {}
+    for old, new, where in pairs:
+        if out.get(old, new) != new:
+            raise UsageError(f"{profile.path or profile.name}: [id_map]: old id {old!r} is mapped to {out[old]!r} "
+                             f"({seen[old]}) and to {new!r} ({where}); keep one")
+        out[old], seen[old] = new, where
+    return out
+
+
+@lru_cache(maxsize=8)
+def _id_map_rows(path: str, mtime: float) -> tuple[tuple[str, str, int], ...]:
+    """(old id, new id, row) of an id map CSV: header old_id,new_id (case and spaces ignored), any
+    delimiter and encoding the exports may have; rows count from 1 under the header."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read the id map ({exc.strerror or exc})") from None
+    text = decode(raw, "auto")[0]
+    rows = [(n, [c.strip() for c in r]) for n, r in
+            enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text)))]
+    rows = [(n, cells) for n, cells in rows if any(cells)]
+    if not rows or [norm(c) for c in rows[0][1][:2]] != ["old id", "new id"] or any(rows[0][1][2:]):
+        got = ", ".join(repr(c[:40]) for c in rows[0][1][:3]) if rows else "an empty file"
+        raise UsageError(f"{path}: expected the header old_id,new_id on its first line; got {got}")
+    first = rows[0][0]
+    out = []
+    for n, cells in rows[1:]:
+        if len(cells) < 2 or not cells[0] or not cells[1] or any(cells[2:]):
+            got = ", ".join(repr(c[:40]) for c in cells[:3])
+            raise UsageError(f"{path}: row {n - first}: expected two ids, the old one and the new one; got {got}")
+        out.append((cells[0], cells[1], n - first))
+    return tuple(out)
+
+
+def _counts(con, conditions) -> list[tuple[str, int]]:
+    """(name, count of rows of the staged export meeting the condition), in one scan."""
+    if not conditions:
+        return []
+    counts = con.sql("SELECT " + ", ".join(f"count_if({c})" for _, c in conditions) + " FROM _profile_frame")
+    return list(zip([name for name, _ in conditions], counts.fetchall()[0]))
 
 
 def _finder(header: list[str]):

@@ -50,6 +50,8 @@ class Profile:
     detect: tuple[str, ...] = schema.default("detect", "columns")
     tables: dict[str, dict[str, ColumnMap]] = field(default_factory=dict)
     distinct: tuple[str, ...] = ()  # tables whose rows identical once mapped are kept once
+    id_map: tuple[tuple[str, str], ...] = ()  # [id_map] "old id" = "new id" (project IDs), as written
+    id_map_file: Path | None = None  # [id_map] file: more pairs, read when a file is staged
 
     def feeds(self, path: Path) -> list[str]:
         """The canonical tables a file read with this profile feeds."""
@@ -113,6 +115,11 @@ def parse(text: str, path: Path | None = None, name: str | None = None) -> Profi
             distinct.append(table)
         tables[table] = {c: _column_map(spec) for c, spec in cols.items()}
     decimal, thousands = get("read", "decimal"), get("read", "thousands")
+    id_map, id_map_file = data.get("id_map", {}), get("id_map", "file")
+    if id_map_file is not None:  # relative to the profile's folder
+        id_map_file = (path.parent if path else Path()) / id_map_file
+    if id_map_file is not None and not id_map_file.is_file():
+        raise UsageError(f"{where}: [id_map] file: no such file {id_map_file}")
     return Profile(
         name=get("", "name") or name or (path.stem if path else "profile"),
         description=get("", "description"),
@@ -130,6 +137,8 @@ def parse(text: str, path: Path | None = None, name: str | None = None) -> Profi
         detect=schema.strings(get("detect", "columns")),
         tables=tables,
         distinct=tuple(distinct),
+        id_map=tuple((k.strip(), v.strip()) for k, v in id_map.items() if k != "file"),
+        id_map_file=id_map_file,
     )
 
 

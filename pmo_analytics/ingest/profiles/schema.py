@@ -108,6 +108,7 @@ class Key:
 
 
 TEXT_OR_NUMBER = "a string or a finite number"
+OLD_ID = "<old id>"  # the [id_map] entries: any key but file
 SCHEMA: dict[str, dict[str, Key]] = {
     "": {
         "name": Key(None, "a non-empty string", _is(_text), "the profile's name (default: the file name)"),
@@ -141,6 +142,15 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "detect": {
         "columns": Key((), "a list of export column names", _strings(),
                        "pick this profile when all these columns are in a file's header"),
+    },
+    # Project IDs that changed (a tool renumbered its projects): applied to project_id and every
+    # reference to it when staging, once (a -> b and b -> a swap), after numbering and mappings.
+    "id_map": {
+        "file": Key(None, "a path to a CSV file (relative to the profile) with the header old_id,new_id",
+                    _is(_text), "the old -> new project IDs, one pair a line, beside any given here"),
+        OLD_ID: Key(None, "a non-empty string, the new id (quote an old id that has dots or spaces: "
+                          '"A.1" = "B-1")', _is(_text), '"old id" = "new id": the old project ID is loaded '
+                    "as the new one"),
     },
 }
 TABLE: dict[str, Key] = {
@@ -234,18 +244,31 @@ def check(data: dict, where: str) -> None:
     _keys(where, "", SCHEMA[""], {k: v for k, v in data.items() if k in SCHEMA[""]})
     for section in ("read", "detect"):
         _keys(where, f"[{section}] ", SCHEMA[section], data.get(section, {}))
+    _id_map(where, data.get("id_map", {}))
     decimal = setting(data, "read", "decimal")
     thousands = setting(data, "read", "thousands")
     if decimal == thousands:
         raise UsageError(f"{where}: [read] decimal, thousands: expected two different characters, got "
                          f"{shown(decimal)} for both (12{decimal}50 would read as 1250)")
     kind = setting(data, "", "kind")
-    for section in ("read", "detect", "tables"):
+    for section in ("read", "detect", "tables", "id_map"):
         if kind != "mapped" and section in data:
             _fail(where, f"[{section}]", f'no [{section}] with kind = "{kind}" (it is for kind = "mapped")',
                   f"got [{section}]")
     for table, columns in data.get("tables", {}).items():
         _table(where, table, columns)
+
+
+def _id_map(where: str, entries: dict) -> None:
+    """[id_map]: `file` and "old id" = "new id" entries, every id a non-empty string."""
+    for k, v in entries.items():
+        key = SCHEMA["id_map"]["file" if k == "file" else OLD_ID]
+        label = "[id_map] " + (k if k == "file" else shown(k))
+        if k != "file" and not k.strip():
+            _fail(where, label, "a non-empty old id as the key", "got an empty one")
+        problem = key.check(v)
+        if problem:
+            _fail(where, label, key.expected, problem)
 
 
 def _table(where: str, table: str, columns) -> None:
