@@ -1,5 +1,6 @@
 """The SQL definitions several layers share, written once: a milestone's slip and state, a risk's
-band, score and expected monetary value, and which snapshot came before which.
+band, score and expected monetary value (missing, "not assessed", without a probability), and which
+snapshot came before which.
 
 A leaf module (it imports nothing of the workbench): the metrics use these fragments, and so do the
 summaries computed when a snapshot is published, which sit below the metrics in the layers.
@@ -10,7 +11,12 @@ from __future__ import annotations
 STATES = ("achieved_on_time", "achieved_late", "missed", "likely_to_miss", "on_track")
 
 # The definitions every query shares, written once (fixed text over milestones aliased m).
-SLIP = "date_diff('day', m.baseline_date, coalesce(m.actual_date, m.forecast_date, m.baseline_date))"
+# Slip in days against the baseline: achieved, actual - baseline; not achieved, the expected date
+# (the forecast, or the baseline when there is none) but never before the status date as_of, since a
+# milestone not achieved by then cannot land earlier: max(forecast, as_of) - baseline. A missed
+# milestone's stale forecast so no longer understates its slip.
+SLIP = """date_diff('day', m.baseline_date, CASE WHEN m.actual_date IS NOT NULL THEN m.actual_date
+        ELSE greatest(coalesce(m.forecast_date, m.baseline_date), m.as_of) END)"""
 STATE = """CASE
         WHEN m.actual_date IS NOT NULL THEN
             CASE WHEN m.actual_date > m.baseline_date THEN 'achieved_late' ELSE 'achieved_on_time' END
@@ -21,10 +27,14 @@ STATE = """CASE
 
 # The definitions every query shares, written once (fixed text over the risks table aliased r).
 # round(..., 9) keeps float noise (0.6 x 5 = 3.0000000000000004) from pushing a value up a band.
-BAND = "least(greatest(ceil(round(r.probability * 5, 9)), 1), 5)::INTEGER"
+# A blank probability has no band (DuckDB's greatest() skips NULLs, so greatest(NULL, 1) would be 1),
+# hence no score and no EMV: such a risk is not assessed (UNASSESSED), counted apart from the totals.
+BAND = ("CASE WHEN r.probability IS NOT NULL THEN "
+        "least(greatest(ceil(round(r.probability * 5, 9)), 1), 5)::INTEGER END")
 SCORE = f"({BAND} * r.impact)"
 EMV = "(r.probability * r.impact_cost)"
 ACTIVE = "(r.status IN ('open', 'mitigating'))"
+UNASSESSED = "(r.probability IS NULL)"
 OVERDUE = f"coalesce({ACTIVE} AND r.due_date < r.as_of, FALSE)"
 NO_OWNER = "(nullif(trim(r.owner), '') IS NULL)"
 NO_MITIGATION = "(nullif(trim(r.mitigation), '') IS NULL)"

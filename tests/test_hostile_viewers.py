@@ -477,7 +477,8 @@ def overview_redraw(db, portfolio, pick_month):
                        for t in TABLES)
         lines = con.sql("SELECT sum(b.budget) FROM budget_lines b JOIN projects p "
                         "ON p.project_id = b.project_id AND p.as_of = b.as_of "
-                        "WHERE b.as_of = ? AND (CAST(? AS TEXT) IS NULL OR p.portfolio = ?)",
+                        "WHERE b.as_of = ? AND (CAST(? AS TEXT) IS NULL OR p.portfolio = ?) "
+                        "AND p.status IS DISTINCT FROM 'cancelled'",  # the headline leaves them out
                         params=[month, portfolio, portfolio]).fetchall()[0][0]
     if counts != loads[month][:-1]:
         raise Torn(f"{month}: loads says {dict(zip(TABLES, loads[month]))}, the tables hold "

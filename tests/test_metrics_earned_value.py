@@ -206,9 +206,10 @@ def test_nothing_consumed_gives_missing_cpi(con):
 
 
 def test_no_division_ever_gives_inf(con):
-    # P4: nothing planned, earned or spent in its first month -> SPI and CPI missing, not inf.
+    # P4: nothing planned or spent in its first month -> SPI and CPI missing, not inf.
+    # Issue 13: P4 has no progress report, so its EV is missing (unknown), no longer 0.
     r = row(evm(con, as_of="2024-03"), "P4")
-    assert (r.pv, r.ev, r.ac) == (0, 0, 0)
+    assert (r.pv, r.ac) == (0, 0) and pd.isna(r.ev) and not r.progress_reported
     assert math.isnan(r.spi) and math.isnan(r.cpi)
     for as_of in ("2024-03", "2024-05", "2024-07"):
         numeric = evm_series(con, as_of=as_of).select_dtypes("number")
@@ -303,7 +304,8 @@ def test_missing_bac_and_empty_database():
 def test_progress_reported_before_period_1_carries_into_it():
     # P5: budget 100 in March and April (BAC 200, period 1 = March); 10% reported in February.
     #   March and April both carry 10% -> EV = 20; ES: EV 20 < PV(1) = 100 -> C = 0, I = 0.20.
-    #   Without a report (P6, same budget): EV = 0 -> ES = 0.00, SPI(t) = 0.
+    #   Without a report (P6, same budget): progress unknown -> EV, ES, SPI(t) missing. (Issue 13: this
+    #   test asserted EV = 0, ES = 0.00 and SPI(t) = 0, i.e. missing progress read as 0% complete.)
     s4 = dt.date(2024, 4, 30)
     c = build([(s4, "P5", "Early report", "Alpha", "Prog A", "IT", "active", 200.0, "EUR"),
                (s4, "P6", "No report", "Alpha", "Prog A", "IT", "active", 200.0, "EUR")],
@@ -311,11 +313,13 @@ def test_progress_reported_before_period_1_carries_into_it():
               [(s4, "P5", month(2), 10)], [s4])
     s = evm_series(c)
     assert list(s.project_id) == ["P5", "P5", "P6", "P6"]
-    assert list(s.percent_complete) == [10, 10, 0, 0] and list(s.ev) == [20, 20, 0, 0]
-    assert [round(v, 2) for v in s.es] == [0.20, 0.20, 0.00, 0.00]
+    assert list(s.percent_complete[:2]) == [10, 10] and list(s.ev[:2]) == [20, 20]
+    assert [round(v, 2) for v in s.es[:2]] == [0.20, 0.20]
+    assert s.iloc[2:][["percent_complete", "ev", "es", "spi_t"]].isna().all().all()
+    assert list(s.progress_reported) == [True, True, False, False]
     status = evm(c).set_index("project_id")
     assert status.loc["P5", "ev"] == 20 and round(status.loc["P5", "es"], 2) == 0.20
-    assert status.loc["P6", "es"] == 0 and status.loc["P6", "spi_t"] == 0
+    assert pd.isna(status.loc["P6", "es"]) and pd.isna(status.loc["P6", "spi_t"])
 
 
 def test_divisors_within_rounding_noise_of_zero_give_missing():

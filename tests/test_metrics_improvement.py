@@ -10,14 +10,20 @@ Budget and EVM (one category; money totals over all periods; PV / AC up to the s
       P7 active: Jan budget 900 = forecast, consumed 450, BAC 900, 50% -> CPI 1, SPI 0.5.
       P5, P8, P9 on hold (left out, whatever their forecasts).
       within = 5/6 = 83.33; cpi median 1.0; below 0.9: 0/6 = 0; spi median (0.5 0.5 1 1 1 1) = 1.0.
+      SPI(t) (issue 13: the median is SPI(t)): P1-P4 PV 100, 200, 1000 (PD 3), EV 100 -> ES 1, AT 1: 1;
+      P6 EV 500 of a 1000 month (PD 1) -> ES 0.5: 0.5; P7 450 / 900 -> 0.5. Median (0.5 0.5 1 1 1 1) = 1.0.
   S2  P1 active: forecast 1000 (0%); AC 200, PV 200, 22% -> EV 220: CPI 1.1, SPI 1.1
       P2 active: forecast 1040 (+4%); AC 250, PV 200, 18% -> EV 180: CPI 0.72, SPI 0.9
       P3 active: forecast 950 (-5%, on the boundary: within); AC 200, 21%: CPI 1.05, SPI 1.05
       P4 active: forecast 1100 (+10%: out); AC 200, 18%: CPI 0.9 (not below), SPI 0.9
       P7 active without budget lines: left out; P5 on hold (forecast +50%, CPI 0.5: not counted).
       within = 3/4 = 75.0; cpi median (0.72 0.9 1.05 1.1) = 0.975; below = 1/4 = 25.0;
-      spi median (0.9 0.9 1.05 1.1) = 0.975.
+      spi median (0.9 0.9 1.05 1.1) = 0.975 was the old SPI KPI. SPI(t), AT 2, PV 100, 200, 1000:
+      P1 EV 220 -> ES 2 + 20/800 = 2.025 -> 1.0125; P2 EV 180 -> ES 1 + 80/100 = 1.8 -> 0.9;
+      P3 EV 210 -> 2 + 10/800 = 2.0125 -> 1.00625; P4 EV 180 -> 0.9.
+      spi_t median (0.9 0.9 1.00625 1.0125) = (0.9 + 1.00625) / 2 = 0.953125.
   S3  P1 active: forecast 1000 = budget, AC 400 = PV 400, 40% -> CPI 1, SPI 1: within 100.
+      SPI(t): PV 100, 200, 300, 400, 1000 (PD 5), EV 400 -> ES 4 + 0/600 = 4, AT 4 -> 1.0.
       P6, P7, P9 closed now (not closed at S2), each with consumed 1000 at S3. The snapshot at least 3
       months before S3 is S1 (S2 is only 2 months before): forecasts there P6 1200, P7 900, P9 3500.
       accuracy = 1 - |F - A| / A: P6 80, P7 90, P9 -150 floored to 0 -> mean 56.67.
@@ -94,8 +100,10 @@ MILESTONES = {
          ("P1", "M2", "2024-02-01", "2024-02-11", "2024-02-11")],
 }
 # Risks (all P1). Active at S1: K1, K2, K3 (ages 61, 30, 90 -> mean 60.33).
-# S2: K1 closed, K2 occurred, K3 open, K5 raised -> closure 2/3 = 66.67; ages 119, 28 -> 73.5.
-# S3: K3 dropped from the register (not a closure), K5 mitigating -> closure 0/2 = 0; age 89.
+# S2: K1 closed, K2 occurred, K3 open, K5 raised -> closure 1/3 = 33.33 (issue 13: an occurred risk is
+#     not closed; it was 2/3 = 66.67 when occurred counted as closed); ages 119, 28 -> 73.5.
+# S3: K3 dropped from the register (outcome unknown: not measured, n_missing 1), K5 mitigating ->
+#     closure 0/1 = 0 (was 0/2); age 89.
 RISKS = {
     S1: [("K1", "open", "2023-12-01"), ("K2", "mitigating", "2024-01-01"), ("K3", "open", "2023-11-02"),
          ("K4", "closed", "2023-10-01")],
@@ -170,11 +178,11 @@ def value(df, kpi, snap):
 EXPECTED = {  # kpi: (S1, S2, S3); None = missing
     "within_budget_share": (500 / 6, 75.0, 100.0),
     "cpi_median": (1.0, 0.975, 1.0),
-    "spi_median": (1.0, 0.975, 1.0),
+    "spi_median": (1.0, 0.953125, 1.0),  # SPI(t) since issue 13 (the SPI median was 0.975 at S2)
     "cpi_below_0_9_share": (0.0, 25.0, 0.0),
     "milestone_on_time_rate": (100.0, 200 / 3, 50.0),
     "forecast_accuracy": (None, None, 170 / 3),
-    "risk_closure_rate": (None, 200 / 3, 0.0),
+    "risk_closure_rate": (None, 100 / 3, 0.0),  # occurred is not closed since issue 13 (was 200 / 3)
     "mean_risk_age_days": (181 / 3, 73.5, 89.0),
     "over_allocated_resources": (1.0, 2.0, 0.0),
     "data_quality_score": (90.0, 97.0, 80.0),
@@ -239,7 +247,7 @@ def test_trend_and_improving(table):
     # unchanged is flat, and flat is not improving
     c1, c3 = value(table, "cpi_median", S1), value(table, "spi_median", S3)
     assert value(table, "cpi_below_0_9_share", S1).value == 0 and c1.value == 1.0
-    assert c3.trend == "up"  # 0.975 -> 1.0
+    assert c3.trend == "up"  # SPI(t) 0.953125 -> 1.0
     flat = m.kpis(build(), project_ids=["P1"])  # P1's CPI: 1.0 (S1), 1.1 (S2), 1.0 (S3)
     assert list(flat[flat.kpi == "cpi_median"].trend.iloc[1:]) == ["up", "down"]
     same = value(flat, "over_allocated_resources", S2)  # R1 over in January and in February
@@ -328,10 +336,11 @@ def test_kpis_agree_with_the_per_snapshot_metrics(con, table):
         active = bv[bv.status == "active"].dropna(subset=["variance_pct"])
         want = 100 * (active.variance_pct.abs() <= 5 + 1e-9).mean()
         assert value(table, "within_budget_share", snap).value == pytest.approx(want)
-        e = evm(con, as_of=month).merge(bv[["project_id", "status"]], on="project_id")
+        e = evm(con, as_of=month)  # evm carries the project's status since issue 13 (no merge needed)
         e = e[e.status == "active"]
         assert value(table, "cpi_median", snap).value == pytest.approx(e.cpi.dropna().median())
-        assert value(table, "spi_median", snap).value == pytest.approx(e.spi.dropna().median())
+        # spi_median is the median SPI(t) since issue 13 (it was SPI = EV / PV)
+        assert value(table, "spi_median", snap).value == pytest.approx(e.spi_t.dropna().median())
         assert value(table, "cpi_below_0_9_share", snap).value == pytest.approx(
             100 * (e.cpi.dropna() < 0.9).mean())
         states = milestone_slippage(con, as_of=month).state

@@ -21,7 +21,9 @@ COLS = ["as_of", "project_id", "milestone_id", "name", "baseline_date", "forecas
 #  P1   M2  Build    2024-02-01  -           2024-02-11   10   achieved_late
 #  P1   M3  Test     2024-06-10  2024-06-22  -            12   likely_to_miss
 #  P1   M4  Go-live  2024-09-01  2024-09-01  -             0   on_track
-#  P2   M1  Kickoff  2024-03-01  2024-03-20  -            19   missed (forecast passed too)
+#  P2   M1  Kickoff  2024-03-01  2024-03-20  -            30   missed (forecast passed too)
+#       (issue 13: not achieved at as_of 03-31, so it lands 03-31 at the earliest: 03-31 - 03-01 = 30;
+#        the stale forecast gave 03-20 - 03-01 = 19, which understated the slip)
 #  P2   M2  Spec     2024-03-01  2024-04-10  -            40   likely_to_miss (forecast ahead)
 #  P2   M3  Deliver  2024-02-20  -           2024-02-20    0   achieved_on_time (on the day)
 MARCH = [
@@ -75,7 +77,7 @@ def test_slippage_and_states(con):
     }
     assert dict(df["slip_days"]) == {
         ("P1", "M1"): -5, ("P1", "M2"): 10, ("P1", "M3"): 12, ("P1", "M4"): 0,
-        ("P2", "M1"): 19, ("P2", "M2"): 40, ("P2", "M3"): 0,
+        ("P2", "M1"): 30, ("P2", "M2"): 40, ("P2", "M3"): 0,  # M1 was 19 before issue 13 (stale forecast)
     }
     assert set(df["state"]) <= set(m.STATES)
 
@@ -92,7 +94,7 @@ def test_summary_on_time_rate(con):
     # P2: 3 milestones; achieved M3 on time: rate 1/1; M1 missed; M2 likely to miss.
     assert (p2.milestones, p2.achieved, p2.missed, p2.likely_to_miss) == (3, 1, 1, 1)
     assert p2.on_time_rate == pytest.approx(1.0)
-    assert p2.mean_slip_days == pytest.approx((19 + 40 + 0) / 3)
+    assert p2.mean_slip_days == pytest.approx((30 + 40 + 0) / 3)  # M1 missed: 30, not 19 (issue 13)
     assert p2.max_slip_days == 40
     # P3 has no milestones: zeros, and no rate rather than a division by zero.
     assert df.loc["P3", "milestones"] == 0 and pd.isna(df.loc["P3", "on_time_rate"])

@@ -135,10 +135,12 @@ def test_month_grain_capacity(con):
     assert ann_mar["over_hours"] == 15
     assert bool(ann_mar["over_allocated"])
     ann_apr = _row(df, resource_id="R1", month=pd.Timestamp("2024-04-01"))
-    # April 2024 has five Mondays (1, 8, 15, 22, 29): 5 x 40 = 200 h, of which 35 planned.
-    assert ann_apr["capacity"] == 200
+    # The export's weeks run 03-04 .. 04-01, so April holds one of them (Monday 1 April): 1 x 40 = 40 h,
+    # of which 35 planned. (Before issue 13 April counted all five of its Mondays, 1 .. 29 April,
+    # 200 h, four of them outside the export: utilisation 35 / 200 instead of 35 / 40.)
+    assert ann_apr["capacity"] == 40
     assert ann_apr["planned_hours"] == 35
-    assert ann_apr["utilisation"] == pytest.approx(35 / 200)
+    assert ann_apr["utilisation"] == pytest.approx(35 / 40)
     team = m.resource_load(con, by="team", grain="month")
     web_mar = _row(team, team="Web", month=pd.Timestamp("2024-03-01"))
     # Cat: 4 x 20 = 80 h; 25 + 10 + 0 + 25 = 60 planned; over 5 + 5 = 10.
@@ -146,23 +148,24 @@ def test_month_grain_capacity(con):
 
 
 
-def test_rows_in_resource_order_and_unknown_people_kept(con):
-    """Hours booked to someone missing from resources still count; such a person has no capacity."""
+def test_rows_in_resource_order_and_people_without_capacity_left_out(con):
+    """People without a known capacity (missing from resources, or capacity blank) are left out and
+    counted. (Before issue 13 their hours stayed in: R0 and Bob had rows with no capacity and Data's
+    03-11 load was Ann 50 + Bob 10 = 60 against Ann's 40 h alone.)"""
     cols = ["as_of", "resource_id", "project_id", "week", "planned_hours", "actual_hours"]
     _insert(con, "allocations", cols, [(MAR, "R0", "P1", "2024-03-11", 12, None)])
     con.sql("UPDATE resources SET weekly_capacity_hours = NULL WHERE resource_id = 'R2'")
     df = m.resource_load(con)
-    assert len(df) == 20  # 4 people x 5 weeks
-    assert list(df.resource_id) == sorted(df.resource_id) and df.resource_id.iloc[0] == "R0"
+    assert len(df) == 10  # Ann and Cat x 5 weeks; R0 (unknown) and Bob (blank capacity) left out
+    assert list(df.resource_id) == sorted(df.resource_id) and df.resource_id.iloc[0] == "R1"
     assert df.groupby("resource_id").week.is_monotonic_increasing.all()
-    ghost = _row(df, resource_id="R0", week=pd.Timestamp("2024-03-11"))
-    assert ghost["planned_hours"] == 12 and pd.isna(ghost["name"])
-    assert pd.isna(ghost["capacity"]) and pd.isna(ghost["over_hours"])
-    assert not bool(ghost["over_allocated"])
-    bob = _row(df, resource_id="R2", week=pd.Timestamp("2024-03-04"))
-    assert bob["planned_hours"] == 10 and pd.isna(bob["over_hours"]) and pd.isna(bob["utilisation"])
+    assert set(df.resource_id) == {"R1", "R3"}
+    # Left out: R0 (12 h in 03-11) and Bob (10 h in each of 5 weeks): 2 people, 12 + 50 = 62 h.
+    assert df.attrs == {"no_capacity": 2, "no_capacity_hours": 62}
     data = _row(m.resource_load(con, by="team"), team="Data", week=pd.Timestamp("2024-03-11"))
-    assert (data["capacity"], data["planned_hours"], data["over_hours"]) == (40, 60, 10)
+    # Data is Ann alone now: 40 h capacity, 50 planned, over 10.
+    assert (data["resources"], data["capacity"], data["planned_hours"], data["over_hours"]) == (1, 40, 50, 10)
+
 
 def test_over_allocations_runs(con):
     df = m.over_allocations(con)

@@ -7,6 +7,18 @@ So what is still free to spend is `uncommitted = budget - committed - consumed`.
 
 Every function reads one snapshot (`as_of`, default the latest loaded) and sums budget_lines over all the
 snapshot's periods unless period_from / period_to narrow them.
+
+Project status changes what the money means (issue 13, one rule for every rollup and the headline):
+  * closed: the project has finished, so its forecast IS its spend: forecast = consumed (whatever its
+    budget lines still forecast), and its variance is consumed - budget.
+  * cancelled: it will not spend its budget, so it has no variance. It is left out of every money total
+    of a rollup (program, portfolio, department) and of metrics.portfolio.headline (bac, budget,
+    forecast, committed, consumed, remaining, uncommitted, variance, burn rate) and shown apart: the
+    rollup's `cancelled` (how many) and `released_budget` = sum of max(budget - consumed, 0) over them
+    (the approved budget they hand back; what they spent is sunk, never a negative release).
+  * over budget: a project that can still change its outcome (planned, active or on hold: any status
+    but closed and cancelled) whose forecast exceeds its budget. A closed project that finished above
+    its budget is `closed_over_budget` instead: a fact to learn from, not an overrun to manage.
 """
 from __future__ import annotations
 
@@ -32,6 +44,13 @@ BY = tuple(GROUPS)
 # Months the burn rate averages over (the as_of month and the two before it).
 BURN_MONTHS = 3
 
+# A closed project's forecast is what it spent (fixed text over the given column expressions).
+CLOSED_FORECAST = "CASE WHEN {status} = 'closed' THEN {consumed} ELSE {forecast} END"
+
+# The per-project money columns budget_variance rolls up (with the flags its rules need).
+_PROJECT_MONEY = ("bac", "budget", "forecast", "committed", "consumed", "burn_rate", "cancelled",
+                  "released_budget")
+
 
 def _scope(con, metric, by, **filters) -> Scope:
     """The scope of a budget metric: every filter, and `by` one of BY."""
@@ -56,14 +75,21 @@ def budget_variance(con, by: str = "project", as_of=None, portfolio=None, progra
 
     One row per project / program / portfolio / department of the snapshot. Money columns sum
     budget_lines over every period of the snapshot (or only [period_from, period_to]); bac sums
-    projects.bac. remaining = budget - consumed; uncommitted = budget - committed - consumed
-    (committed EXCLUDES consumed: open orders not yet paid); variance = forecast - budget (positive =
-    overspend expected); variance_pct = variance / budget * 100; over_budget = forecast > budget.
-    burn_rate = mean monthly consumed over the 3 months ending with the as_of month (a project that
-    started less than 3 months ago is averaged over the months it has run; rollups add their projects'
-    burn rates); months_left = remaining / burn_rate (negative once consumed exceeds budget, missing
-    when nothing is being burnt). Missing stays missing: a project without budget lines (or a column
-    its export leaves blank) shows NaN, not zero; over_budget is then False.
+    projects.bac. A closed project's forecast is its consumed (see the module docstring).
+    remaining = budget - consumed; uncommitted = budget - committed - consumed (committed EXCLUDES
+    consumed: open orders not yet paid); variance = forecast - budget (positive = overspend expected);
+    variance_pct = variance / budget * 100. burn_rate = mean monthly consumed over the 3 months ending
+    with the as_of month (a project that started less than 3 months ago is averaged over the months it
+    has run; rollups add their projects' burn rates); months_left = remaining / burn_rate (negative once
+    consumed exceeds budget, missing when nothing is being burnt). Missing stays missing: a project
+    without budget lines (or a column its export leaves blank) shows NaN, not zero.
+
+    Project rows: over_budget = not closed or cancelled and forecast > budget; closed_over_budget =
+    closed and consumed > budget; a cancelled project keeps its money columns as exported but has no
+    variance (variance, variance_pct missing; over_budget False) and released_budget =
+    max(budget - consumed, 0) (0 on every other project). Rollup rows: every money column is over the
+    projects that are not cancelled; n_projects counts all the group's projects, cancelled those
+    cancelled, released_budget sums theirs; over_budget = the rollup's forecast > its budget.
     """
     scope = _scope(con, "budget_variance", by, as_of=as_of, portfolio=portfolio, program=program,
                    department=department, project_ids=project_ids, period_from=period_from,
@@ -71,6 +97,33 @@ def budget_variance(con, by: str = "project", as_of=None, portfolio=None, progra
     pcond, pparams = scope.projects("p")
     bcond, bparams = scope.periods("b.period")
     select_keys, group_keys = _group_select(scope)
+    if scope.by == "project":
+        grouped = f"SELECT {select_keys}, {', '.join(_PROJECT_MONEY)} FROM per_project"
+        tail = f"""CASE WHEN cancelled THEN NULL ELSE forecast - budget END AS variance,
+           CASE WHEN cancelled THEN NULL ELSE (forecast - budget) / NULLIF(budget, 0) * 100 END
+               AS variance_pct,
+           burn_rate,
+           (budget - consumed) / NULLIF(burn_rate, 0) AS months_left,
+           coalesce(status NOT IN ('closed', 'cancelled'), TRUE) AND coalesce(forecast > budget, FALSE)
+               AS over_budget,
+           coalesce(status = 'closed' AND consumed > budget, FALSE) AS closed_over_budget,
+           released_budget"""
+    else:
+        live = " FILTER (WHERE NOT cancelled)"
+        sums = ", ".join(f"sum({c}){live} AS {c}" for c in
+                         ("bac", "budget", "forecast", "committed", "consumed", "burn_rate"))
+        grouped = f"""SELECT {select_keys}, {sums},
+               count(*) FILTER (WHERE cancelled) AS cancelled,
+               coalesce(sum(released_budget), 0) AS released_budget
+        FROM per_project
+        GROUP BY {group_keys}"""
+        tail = """forecast - budget AS variance,
+           (forecast - budget) / NULLIF(budget, 0) * 100 AS variance_pct,
+           burn_rate,
+           (budget - consumed) / NULLIF(burn_rate, 0) AS months_left,
+           coalesce(forecast > budget, FALSE) AS over_budget,
+           cancelled, released_budget"""
+    exclude = "burn_rate, released_budget, cancelled"
     q = f"""
     WITH s AS (
         SELECT CAST(? AS DATE) AS as_of,
@@ -99,25 +152,25 @@ def budget_variance(con, by: str = "project", as_of=None, portfolio=None, progra
     ),
     per_project AS (
         SELECT p.project_id, {", ".join("p." + c for c in PROJECT_COLUMNS)}, p.bac,
-               l.budget, l.forecast, l.committed, l.consumed, bu.burn_rate
+               l.budget,
+               {CLOSED_FORECAST.format(status="p.status", forecast="l.forecast", consumed="l.consumed")}
+                   AS forecast,
+               l.committed, l.consumed, bu.burn_rate,
+               coalesce(p.status = 'cancelled', FALSE) AS cancelled,
+               CASE WHEN p.status IS DISTINCT FROM 'cancelled' THEN 0
+                    WHEN l.budget - l.consumed IS NOT NULL THEN greatest(l.budget - l.consumed, 0)
+               END AS released_budget
         FROM p
         LEFT JOIN lines l ON l.project_id = p.project_id
         LEFT JOIN burn bu ON bu.project_id = p.project_id
     ),
     grouped AS (
-        SELECT {select_keys}, sum(bac) AS bac, sum(budget) AS budget, sum(forecast) AS forecast,
-               sum(committed) AS committed, sum(consumed) AS consumed, sum(burn_rate) AS burn_rate
-        FROM per_project
-        GROUP BY {group_keys}
+        {grouped}
     )
-    SELECT * EXCLUDE (burn_rate),
+    SELECT * EXCLUDE ({exclude}),
            budget - consumed AS remaining,
            budget - committed - consumed AS uncommitted,
-           forecast - budget AS variance,
-           (forecast - budget) / NULLIF(budget, 0) * 100 AS variance_pct,
-           burn_rate,
-           (budget - consumed) / NULLIF(burn_rate, 0) AS months_left,
-           coalesce(forecast > budget, FALSE) AS over_budget
+           {tail}
     FROM grouped
     ORDER BY {scope.group.key} NULLS LAST
     """

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pmo_analytics.definitions import ACTIVE, EMV, SCORE, STATE
+from pmo_analytics.definitions import ACTIVE, EMV, SCORE, SLIP, STATE
 from pmo_analytics.exceptions import UsageError
 from pmo_analytics.metrics.kpi_queries import evm_status_ctes
 from pmo_analytics.metrics.scope import PROJECTS, SNAPSHOT, Scope, resolve_as_of
@@ -276,8 +276,7 @@ def slipped_milestones(con, as_of=None, previous=None, portfolio=None, program=N
                m.baseline_date,
                coalesce(b.actual_date, b.forecast_date, b.baseline_date) AS forecast_before,
                coalesce(m.actual_date, m.forecast_date, m.baseline_date) AS forecast_after,
-               date_diff('day', m.baseline_date, coalesce(m.actual_date, m.forecast_date,
-                                                         m.baseline_date)) AS total_slip_days,
+               {SLIP} AS total_slip_days,
                {STATE} AS state
         FROM milestones m
         JOIN milestones b ON b.as_of = ? AND b.project_id = m.project_id

@@ -14,6 +14,13 @@ snapshot by snapshot.
 RAG: when higher is better, green at or above target, amber at or above the amber threshold, red below;
 when lower is better, mirrored. trend is the sign of the change since the previous snapshot;
 improving says whether that change goes the desirable way.
+
+Each KPI counts what was reported and says what was not (issue 13): `n` is how many items its value
+is measured over (active projects with the inputs, achieved milestones, risks, people, the load) and
+`n_missing` how many of its population lack the inputs (an active project without a progress report
+has no CPI and no SPI(t): it is left out of the medians, never taken as 0). The schedule median is
+SPI(t) = ES / AT (Earned Schedule, Lipke), not SPI = EV / PV: SPI drifts back to 1.0 as a late
+project's EV approaches BAC, SPI(t) does not.
 """
 from __future__ import annotations
 
@@ -25,19 +32,19 @@ import pandas as pd
 
 from pmo_analytics import packaged
 from pmo_analytics.exceptions import UsageError
-from pmo_analytics.metrics.kpi_queries import GROUPS, evm_status_ctes, group_ctes
+from pmo_analytics.metrics.kpi_queries import GROUPS, evm_status_ctes, group_ctes, schedule_ctes
 from pmo_analytics.metrics.scope import PROJECTS, SNAPSHOT, Scope, choice
 from pmo_analytics.store import connection as db
 
 KPI_KEYS = tuple(k for keys in GROUPS.values() for k in keys)
-MEASURES = ("cpi", "spi")  # kpi_distribution's choices
+MEASURES = ("cpi", "spi_t", "spi")  # kpi_distribution's choices (spi_t: the population of spi_median)
 UNITS = ("%", "ratio", "days", "count", "score")
 
 # forecast_accuracy compares the closing actual with the forecast made at least this many months before.
 ACCURACY_LOOKBACK_MONTHS = 3
 
-COLUMNS = ("as_of", "kpi", "label", "unit", "value", "target", "amber", "higher_is_better", "rag",
-           "previous_value", "change", "trend", "improving")
+COLUMNS = ("as_of", "kpi", "label", "unit", "value", "n", "n_missing", "population", "not_reported", "target",
+           "amber", "higher_is_better", "rag", "previous_value", "change", "trend", "improving")
 DISTRIBUTION_COLUMNS = ("as_of", "project_id", "name", "portfolio", "program", "department",
                         "measure", "value")
 
@@ -58,6 +65,8 @@ class KPI:
     target: float
     amber: float
     help: str
+    population: str = "items"  # what n counts, as a director reads it ("active projects")
+    not_reported: str = "not reported"  # what n_missing lack ("progress not reported")
 
     def rag(self, value) -> str | None:
         """'green' / 'amber' / 'red' for a value (None when it is missing); the same rule as the SQL."""
@@ -101,8 +110,14 @@ def kpi_config(config=None) -> dict[str, KPI]:
                 raise UsageError(f"{where}: [{key}] needs {field} ({getattr(kind, '__name__', 'number')})")
         if spec["unit"] not in UNITS:
             raise UsageError(f"{where}: [{key}] unit must be one of {', '.join(UNITS)}")
+        words = {}
+        for field in ("population", "not_reported"):
+            if field in spec:
+                if not isinstance(spec[field], str) or not spec[field].strip():
+                    raise UsageError(f"{where}: [{key}] {field} must be a non-empty string")
+                words[field] = spec[field].strip()
         kpi = KPI(key, spec["label"], spec["unit"], spec["higher_is_better"], float(spec["target"]),
-                  float(spec["amber"]), " ".join(spec["help"].split()))
+                  float(spec["amber"]), " ".join(spec["help"].split()), **words)
         if (kpi.amber > kpi.target) if kpi.higher_is_better else (kpi.amber < kpi.target):
             raise UsageError(f"{where}: [{key}] amber must be on the bad side of the target")
         out[key] = kpi
@@ -139,8 +154,8 @@ def _snaps(scope: Scope) -> tuple[str, list]:
 
 
 def _values(scope: Scope, definitions: dict[str, KPI]) -> tuple[str, list]:
-    """(CTEs ending in `long(as_of, kpi, value)`, their parameters): the groups' wide values of the
-    declared KPIs, unpivoted to one row per snapshot and KPI."""
+    """(CTEs ending in `long(as_of, kpi, value, n, n_missing)`, their parameters): the groups' wide
+    values and counts of the declared KPIs, unpivoted to one row per snapshot and KPI."""
     ctes, params = _snaps(scope)
     ctes, params, unpivots = [ctes], list(params), []
     for group, keys in GROUPS.items():
@@ -150,18 +165,22 @@ def _values(scope: Scope, definitions: dict[str, KPI]) -> tuple[str, list]:
         sql, group_params = group_ctes(group, scope)
         ctes.append(sql)
         params += group_params
-        cols = ", ".join(f"CAST({k} AS DOUBLE) AS {k}" for k in wanted)
-        unpivots.append(f"(UNPIVOT (SELECT as_of, {cols} FROM {group}_wide) "
-                        f"ON {', '.join(wanted)} INTO NAME kpi VALUE value)")
-    long = " UNION ALL ".join(f"SELECT as_of, kpi, value FROM {u}" for u in unpivots)
+        cols = ", ".join(f"CAST({k} AS DOUBLE) AS {k}, CAST({k}__n AS BIGINT) AS {k}__n, "
+                         f"CAST({k}__missing AS BIGINT) AS {k}__missing" for k in wanted)
+        on = ", ".join(f"({k}, {k}__n, {k}__missing) AS {k}" for k in wanted)
+        # INCLUDE NULLS: a missing value still carries its counts (how many lacked the inputs)
+        unpivots.append(f"(SELECT as_of, {cols} FROM {group}_wide) UNPIVOT INCLUDE NULLS "
+                        f"((value, n, n_missing) FOR kpi IN ({on}))")
+    long = " UNION ALL ".join(f"SELECT as_of, kpi, value, n, n_missing FROM {u}" for u in unpivots)
     return f"{','.join(ctes)},\n    long AS ({long})", params
 
 
 def _config_params(definitions: dict[str, KPI]) -> list:
-    """The parameters of the `cfg` CTE: each declared KPI's key, order, label, unit, target, amber
-    and direction, as parallel lists."""
+    """The parameters of the `cfg` CTE: each declared KPI's key, order, label, unit, population,
+    not_reported, target, amber and direction, as parallel lists."""
     defs = list(definitions.values())
     return [list(definitions), list(range(len(defs))), [d.label for d in defs], [d.unit for d in defs],
+            [d.population for d in defs], [d.not_reported for d in defs],
             [d.target for d in defs], [d.amber for d in defs], [d.higher_is_better for d in defs]]
 
 
@@ -170,7 +189,10 @@ def kpis(con, as_of=None, portfolio=None, program=None, department=None, project
     """Every KPI declared in the config for every snapshot up to as_of, rated, with its trend.
 
     One row per KPI and snapshot (all history up to as_of, for sparklines), in config order then by
-    date: as_of, kpi, label, unit, value, target, amber, higher_is_better, rag (missing when value is),
+    date: as_of, kpi, label, unit, value, n (items measured), n_missing (items of the KPI's population
+    without the inputs; both 0 when there is nothing to measure), population and not_reported (the
+    config's words for what n counts and what n_missing lack), target, amber, higher_is_better, rag
+    (missing when value is),
     previous_value (the previous snapshot's value), change, trend ('up'/'down'/'flat', missing when
     there is no previous value), improving (the change goes the desirable way; missing with trend).
     Takes every filter: project filters apply at each snapshot (data_quality_score is the whole
@@ -189,11 +211,13 @@ def kpis(con, as_of=None, portfolio=None, program=None, department=None, project
     WITH {values},
     cfg AS (
         SELECT unnest(?::VARCHAR[]) AS kpi, unnest(?::INTEGER[]) AS ord, unnest(?::VARCHAR[]) AS label,
-               unnest(?::VARCHAR[]) AS unit, unnest(?::DOUBLE[]) AS target,
+               unnest(?::VARCHAR[]) AS unit, unnest(?::VARCHAR[]) AS population,
+               unnest(?::VARCHAR[]) AS not_reported, unnest(?::DOUBLE[]) AS target,
                unnest(?::DOUBLE[]) AS amber, unnest(?::BOOLEAN[]) AS higher_is_better
     ),
     series AS (  -- (a self-join, not lag(): a window over the big aggregates runs 2x slower in DuckDB)
-        SELECT s.as_of, c.*, l.value, b.value AS previous_value
+        SELECT s.as_of, c.*, l.value, coalesce(l.n, 0) AS n, coalesce(l.n_missing, 0) AS n_missing,
+               b.value AS previous_value
         FROM snaps s
         CROSS JOIN cfg c
         LEFT JOIN long l ON l.as_of = s.as_of AND l.kpi = c.kpi
@@ -209,7 +233,8 @@ def kpis(con, as_of=None, portfolio=None, program=None, department=None, project
                     ELSE 'red' END AS rag
         FROM series
     )
-    SELECT as_of, kpi, label, unit, value, target, amber, higher_is_better, rag, previous_value, change,
+    SELECT as_of, kpi, label, unit, value, n, n_missing, population, not_reported, target, amber,
+           higher_is_better, rag, previous_value, change,
            CASE WHEN change IS NULL THEN NULL WHEN abs(change) <= 1e-9 THEN 'flat'
                 WHEN change > 0 THEN 'up' ELSE 'down' END AS trend,
            CASE WHEN change IS NULL THEN NULL
@@ -226,12 +251,14 @@ def kpis(con, as_of=None, portfolio=None, program=None, department=None, project
 def kpi_distribution(con, measure: str = "cpi", as_of=None, portfolio=None, program=None,
                      department=None, project_ids=None, period_from=None,
                      period_to=None) -> pd.DataFrame:
-    """Per-project CPI or SPI of the active projects at one snapshot: the histogram behind the medians.
+    """Per-project CPI, SPI(t) or SPI of the active projects at one snapshot: the histogram behind the
+    medians.
 
-    One row per active project with a value (the population of cpi_median / spi_median /
-    cpi_below_0_9_share), largest first: as_of, project_id, name, portfolio, program, department,
-    measure, value. Takes as_of and the project filters; period_from / period_to are a UsageError (the
-    spread is one snapshot's; kpis has the history).
+    One row per active project with a value (measure "cpi": the projects cpi_median and
+    cpi_below_0_9_share are measured over; "spi_t": those of spi_median; "spi" = EV / PV, for
+    reference), largest first: as_of, project_id, name, portfolio, program, department, measure,
+    value. Projects without progress have no value and no row. Takes as_of and the project filters;
+    period_from / period_to are a UsageError (the spread is one snapshot's; kpis has the history).
     """
     choice(measure, MEASURES, "measure")
     scope = Scope.of(con, "kpi_distribution", honours=SNAPSHOT + PROJECTS, why=_ONE_SNAPSHOT, as_of=as_of,
@@ -240,14 +267,20 @@ def kpi_distribution(con, measure: str = "cpi", as_of=None, portfolio=None, prog
     if scope.as_of is None:
         return _empty(DISTRIBUTION_COLUMNS)
     pcond, pparams = scope.projects("p")
+    if measure == "spi_t":
+        schedule, sparams = f",\n    {schedule_ctes().strip()}", [scope.as_of, scope.as_of]
+        source = ("(SELECT e.*, t.spi_t FROM evm e "
+                  "JOIN schedule t ON t.as_of = e.as_of AND t.project_id = e.project_id)")
+    else:
+        schedule, sparams, source = "", [], "evm"
     q = f"""
     WITH p AS (
         SELECT p.as_of, p.project_id, p.name, p.portfolio, p.program, p.department, p.status, p.bac
         FROM projects p WHERE p.as_of = ? AND p.status = 'active' AND {pcond}
     ),
-    {evm_status_ctes().strip()}
+    {evm_status_ctes().strip()}{schedule}
     SELECT as_of, project_id, name, portfolio, program, department, ? AS measure, {measure} AS value
-    FROM evm WHERE {measure} IS NOT NULL
+    FROM {source} WHERE {measure} IS NOT NULL
     ORDER BY value DESC, project_id
     """
-    return db.frame(con, q, [scope.as_of, *pparams, measure])
+    return db.frame(con, q, [scope.as_of, *pparams, *sparams, measure])

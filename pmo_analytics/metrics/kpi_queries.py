@@ -1,8 +1,12 @@
 """The SQL behind improvement.kpis: one CTE chain per group of tables, every snapshot up to as_of at once.
 
-Each group's chain ends in a CTE `{group}_wide` (as_of, one column per KPI) and reads every table with a
-constant `as_of <= snapshot`, so DuckDB skips row groups by zone map. The chains need a CTE `snaps`
-(as_of, prev_as_of, ref_as_of) of the snapshots up to as_of; see improvement.kpis.
+Each group's chain ends in a CTE `{group}_wide` (as_of, and per KPI three columns: the value `{kpi}`,
+`{kpi}__n` how many it was measured over and `{kpi}__missing` how many lacked the inputs) and reads
+every table with a constant `as_of <= snapshot`, so DuckDB skips row groups by zone map. The chains
+need a CTE `snaps` (as_of, prev_as_of, ref_as_of) of the snapshots up to as_of; see improvement.kpis.
+
+Missing inputs are never zeros (issue 13): a project without a progress report up to the status month
+has no EV, so no CPI and no SPI(t); it is left out of the medians and counted in n_missing.
 """
 from __future__ import annotations
 
@@ -31,16 +35,18 @@ def evm_status_ctes() -> str:
 
     Needs a CTE `p(as_of, project_id, bac, ...)` of the projects wanted. The definitions are
     earned_value.evm's status row: PV / AC = budget / consumed of every period up to the status month,
-    EV = the last reported percent_complete up to then (0 before the first) x BAC / 100, CPI = EV / AC,
+    EV = the last reported percent_complete up to then x BAC / 100, missing when no progress was
+    reported up to then (project_status.percent_complete IS NULL: not 0% complete), CPI = EV / AC,
     SPI = EV / PV, EAC = BAC / CPI; a project has a status row only when its first budget period is
     not after the status month. budget_variance's totals over all periods come along (budget,
-    forecast, consumed, variance_pct). Shared with changes.py.
+    forecast, consumed, variance_pct). Shared with changes.py (its eac was missing without progress
+    before too: BAC / 0).
     """
     return """
     ev AS (
         SELECT p.*, s.budget, s.forecast, s.consumed,
                s.pv, s.ac,  -- both NULL when no budget period is up to the status month: no status row
-               CASE WHEN s.pv IS NOT NULL THEN coalesce(s.percent_complete, 0) * p.bac / 100 END AS ev
+               CASE WHEN s.pv IS NOT NULL THEN s.percent_complete * p.bac / 100 END AS ev
         FROM p
         LEFT JOIN project_status s ON s.as_of = p.as_of AND s.project_id = p.project_id
     ),
@@ -52,8 +58,102 @@ def evm_status_ctes() -> str:
     )"""
 
 
+def schedule_ctes() -> str:
+    """CTEs ending in `schedule(as_of, project_id, es, at, spi_t)`: Earned Schedule (Lipke) at the status
+    month of each snapshot, for the active projects of `evm` with an EV (parameter: as_of).
+
+    As earned_value.evm: periods are months from the project's first budget period (period 1); PV(t)
+    is the cumulative budget (all categories); PD = the first period whose PV reaches BAC (else the
+    last period with budget); ES = C + (EV - PV(C)) / (PV(C+1) - PV(C)) with C the last period whose
+    PV(C) <= EV, ES = PD once EV >= BAC; AT = the status month's period index; SPI(t) = ES / AT. A
+    project that reported 100% has finished: AT stops at the period of its first 100% report and ES
+    is PD. It reads the snapshots' budget lines of those projects only (the PV curve is not in the
+    summaries).
+    """
+    return """
+    es_lines AS (  -- the PV curve's months: the active projects with an EV, all categories together
+        SELECT b.as_of, b.project_id, CAST(date_trunc('month', b.period) AS DATE) AS period,
+               sum(coalesce(b.budget, 0)) AS budget
+        FROM budget_lines b
+        JOIN evm e ON e.as_of = b.as_of AND e.project_id = b.project_id
+        WHERE b.as_of <= ? AND e.status = 'active' AND e.ev IS NOT NULL
+        GROUP BY ALL
+    ),
+    es_points AS (
+        SELECT *, pv - budget AS pv_before,
+               CAST(datediff('month', first_period, period) + 1 AS INTEGER) AS idx
+        FROM (SELECT *, sum(budget) OVER w AS pv, min(period) OVER w1 AS first_period
+              FROM es_lines
+              WINDOW w AS (PARTITION BY as_of, project_id ORDER BY period),
+                     w1 AS (PARTITION BY as_of, project_id))
+    ),
+    es_planned AS (  -- PD, and the status and finish period indices
+        SELECT e.as_of, e.project_id, e.ev, e.bac, any_value(t.first_period) AS first_period,
+               coalesce(min(t.idx) FILTER (WHERE t.budget > 0 AND t.pv >= e.bac - 0.005),
+                        max(t.idx) FILTER (WHERE t.budget > 0)) AS pd
+        FROM es_points t JOIN evm e ON e.as_of = t.as_of AND e.project_id = t.project_id
+        GROUP BY e.as_of, e.project_id, e.ev, e.bac
+    ),
+    es_full AS (  -- the first report of 100% up to the status month: the project's finish
+        SELECT g.as_of, g.project_id, min(CAST(date_trunc('month', g.period) AS DATE)) AS first_full
+        FROM progress g
+        WHERE g.as_of <= ? AND g.percent_complete >= 100
+          AND date_trunc('month', g.period) <= date_trunc('month', g.as_of)
+        GROUP BY g.as_of, g.project_id
+    ),
+    es_steps AS (
+        SELECT t.as_of, t.project_id, t.idx, t.pv, t.pv_before
+        FROM es_points t JOIN es_planned l ON l.as_of = t.as_of AND l.project_id = t.project_id
+        WHERE t.budget > 0 AND t.idx <= l.pd
+    ),
+    es_found AS (
+        SELECT l.*, f.first_full,
+               CASE WHEN l.pd IS NULL OR l.ev IS NULL THEN NULL
+                    WHEN l.ev >= l.bac OR n.idx IS NULL THEN l.pd
+                    ELSE n.idx - 1 + (l.ev - n.pv_before) / NULLIF(n.pv - n.pv_before, 0)
+               END AS es_now,
+               CAST(datediff('month', l.first_period, date_trunc('month', l.as_of)) + 1 AS INTEGER)
+                   AS at_now
+        FROM es_planned l
+        ASOF LEFT JOIN es_steps n
+            ON n.as_of = l.as_of AND n.project_id = l.project_id AND l.ev + 1e-9 < n.pv
+        LEFT JOIN es_full f ON f.as_of = l.as_of AND f.project_id = l.project_id
+    ),
+    schedule AS (
+        SELECT as_of, project_id, es, "at", es / NULLIF("at", 0) AS spi_t
+        FROM (
+            SELECT as_of, project_id,
+                   CASE WHEN first_full IS NOT NULL AND bac IS NOT NULL THEN pd ELSE es_now END AS es,
+                   CASE WHEN first_full IS NULL THEN at_now
+                        WHEN first_full > first_period
+                            THEN CAST(datediff('month', first_period, first_full) + 1 AS INTEGER)
+                        ELSE 1 END AS "at"
+            FROM es_found
+        )
+    )"""
+
+
+def _counts(kpi: str, measured: str, population: str = "count(*)") -> str:
+    """The `{kpi}__n` (items measured) and `{kpi}__missing` (items of the population without the
+    inputs) columns of a KPI: `measured` counts the first, `population` all of them."""
+    return f"{measured} AS {kpi}__n, {population} - {measured} AS {kpi}__missing"
+
+
+def _wide_counts(alias: str, kpis: tuple[str, ...]) -> str:
+    """The count columns of `kpis` from the CTE aliased `alias`, 0 at a snapshot it has no row for."""
+    return ", ".join(f"coalesce({alias}.{k}__n, 0) AS {k}__n, coalesce({alias}.{k}__missing, 0) AS {k}__missing"
+                     for k in kpis)
+
+
 def _budget(scope: Scope) -> tuple[str, list]:
-    """Budget and EVM KPIs of the active projects, and forecast accuracy at closure."""
+    """Budget and EVM KPIs of the active projects, and forecast accuracy at closure.
+
+    Every active project is in the population of within_budget_share, cpi_median,
+    cpi_below_0_9_share and spi_median; each is measured over those that have its inputs (a budget;
+    a CPI, i.e. progress reported and something spent; an SPI(t)) and the rest are n_missing.
+    forecast_accuracy's population is the projects closed at the snapshot (not at the one before),
+    measured when the snapshot at least 3 months earlier has their forecast and they spent anything.
+    """
     pcond, pparams = scope.projects("p")
     sql = f"""
     p AS (
@@ -61,49 +161,58 @@ def _budget(scope: Scope) -> tuple[str, list]:
         WHERE p.as_of <= ? AND {pcond}
     ),
     {evm_status_ctes().strip()},
+    {schedule_ctes().strip()},
     budget_kpis AS (
-        SELECT as_of,
-               100.0 * count(*) FILTER (WHERE abs(variance_pct) <= {BUDGET_TOLERANCE_PCT} + 1e-9)
-                   / NULLIF(count(variance_pct), 0) AS within_budget_share,
-               median(cpi) AS cpi_median,
-               median(spi) AS spi_median,
-               100.0 * count(*) FILTER (WHERE cpi < {CPI_FLOOR}) / NULLIF(count(cpi), 0)
-                   AS cpi_below_0_9_share
-        FROM evm WHERE status = 'active'
-        GROUP BY as_of
+        SELECT e.as_of,
+               100.0 * count(*) FILTER (WHERE abs(e.variance_pct) <= {BUDGET_TOLERANCE_PCT} + 1e-9)
+                   / NULLIF(count(e.variance_pct), 0) AS within_budget_share,
+               {_counts("within_budget_share", "count(e.variance_pct)")},
+               median(e.cpi) AS cpi_median, {_counts("cpi_median", "count(e.cpi)")},
+               median(t.spi_t) AS spi_median, {_counts("spi_median", "count(t.spi_t)")},
+               100.0 * count(*) FILTER (WHERE e.cpi < {CPI_FLOOR}) / NULLIF(count(e.cpi), 0)
+                   AS cpi_below_0_9_share, {_counts("cpi_below_0_9_share", "count(e.cpi)")}
+        FROM evm e
+        LEFT JOIN schedule t ON t.as_of = e.as_of AND t.project_id = e.project_id
+        WHERE e.status = 'active'
+        GROUP BY e.as_of
     ),
     closed_now AS (  -- projects closed at a snapshot that were not closed at the one before
         SELECT e.as_of, e.project_id, s.ref_as_of, e.consumed AS actual
         FROM evm e
         JOIN snaps s ON s.as_of = e.as_of
         LEFT JOIN projects q ON q.as_of = s.prev_as_of AND q.project_id = e.project_id
-        WHERE e.status = 'closed' AND s.prev_as_of IS NOT NULL AND s.ref_as_of IS NOT NULL
+        WHERE e.status = 'closed' AND s.prev_as_of IS NOT NULL
           AND q.status IS DISTINCT FROM 'closed'
     ),
     accuracy AS (
-        SELECT n.as_of, 100 * (1 - abs(r.forecast - n.actual) / NULLIF(n.actual, 0)) AS acc
+        SELECT n.as_of,
+               100 * (1 - abs(r.forecast - n.actual) / NULLIF(n.actual, 0)) AS acc
         FROM closed_now n
-        JOIN evm r ON r.as_of = n.ref_as_of AND r.project_id = n.project_id
+        LEFT JOIN evm r ON r.as_of = n.ref_as_of AND r.project_id = n.project_id
     ),
     budget_wide AS (
         SELECT s.as_of, k.within_budget_share, k.cpi_median, k.spi_median, k.cpi_below_0_9_share,
-               a.forecast_accuracy
+               {_wide_counts("k", GROUPS["budget"][:-1])},
+               a.forecast_accuracy, {_wide_counts("a", ("forecast_accuracy",))}
         FROM snaps s
         LEFT JOIN budget_kpis k ON k.as_of = s.as_of
-        LEFT JOIN (SELECT as_of, avg(CASE WHEN acc < 0 THEN 0 ELSE acc END) AS forecast_accuracy
+        LEFT JOIN (SELECT as_of, avg(CASE WHEN acc < 0 THEN 0 ELSE acc END) AS forecast_accuracy,
+                          {_counts("forecast_accuracy", "count(acc)")}
                    FROM accuracy GROUP BY as_of) a ON a.as_of = s.as_of
     )"""
-    return sql, [scope.as_of, *pparams]
+    return sql, [scope.as_of, *pparams, scope.as_of, scope.as_of]
 
 
 def _milestones(scope: Scope) -> tuple[str, list]:
     """The share of achieved milestones achieved on time."""
     pcond, pparams = scope.projects("p")
     sql = f"""
-    milestones_wide AS (
+    milestones_wide AS (  -- measured over the achieved milestones (nothing can be missing: n_missing 0)
         SELECT as_of,
                100.0 * count(*) FILTER (WHERE state = 'achieved_on_time')
-                   / NULLIF(count(*) FILTER (WHERE state LIKE 'achieved%'), 0) AS milestone_on_time_rate
+                   / NULLIF(count(*) FILTER (WHERE state LIKE 'achieved%'), 0) AS milestone_on_time_rate,
+               count(*) FILTER (WHERE state LIKE 'achieved%') AS milestone_on_time_rate__n,
+               0 AS milestone_on_time_rate__missing
         FROM (
             SELECT m.as_of, {STATE} AS state
             FROM milestones m
@@ -116,7 +225,13 @@ def _milestones(scope: Scope) -> tuple[str, list]:
 
 
 def _risks(scope: Scope) -> tuple[str, list]:
-    """Risk closure since the previous snapshot, and the mean age of active risks."""
+    """Risk closure since the previous snapshot, and the mean age of active risks.
+
+    Closure rate = of the risks active (open or mitigating) at the previous snapshot and still in the
+    register, the share now closed: closed / (closed + occurred + still active). A risk that occurred
+    is not a success of risk management: it stays in the denominator, not the numerator. Risks
+    dropped from the register have no known outcome: they are not measured (n_missing).
+    """
     pcond, pparams = scope.projects("p")
     sql = f"""
     active_risks AS (  -- active risks of the filtered projects at each snapshot
@@ -125,30 +240,35 @@ def _risks(scope: Scope) -> tuple[str, list]:
         JOIN projects p ON p.as_of = r.as_of AND p.project_id = r.project_id
         WHERE r.as_of <= ? AND {ACTIVE} AND {pcond}
     ),
-    closure AS (  -- of the risks active at the previous snapshot, those now closed or occurred
+    closure AS (  -- of the risks active at the previous snapshot and still registered, those now closed
         SELECT s.as_of,
-               100.0 * count(*) FILTER (WHERE q.status IN ('closed', 'occurred'))
-                   / NULLIF(count(*), 0) AS risk_closure_rate
+               100.0 * count(*) FILTER (WHERE q.status = 'closed')
+                   / NULLIF(count(q.risk_id), 0) AS risk_closure_rate,
+               {_counts("risk_closure_rate", "count(q.risk_id)")}
         FROM snaps s
         JOIN active_risks a ON a.as_of = s.prev_as_of
         LEFT JOIN risks q ON q.as_of = s.as_of AND q.risk_id = a.risk_id AND q.as_of <= ?
         GROUP BY s.as_of
     ),
     risks_wide AS (
-        SELECT s.as_of, c.risk_closure_rate, g.mean_risk_age_days
+        SELECT s.as_of, c.risk_closure_rate, {_wide_counts("c", ("risk_closure_rate",))},
+               g.mean_risk_age_days, {_wide_counts("g", ("mean_risk_age_days",))}
         FROM snaps s
         LEFT JOIN closure c ON c.as_of = s.as_of
-        LEFT JOIN (SELECT as_of, avg(date_diff('day', raised_date, as_of)) AS mean_risk_age_days
+        LEFT JOIN (SELECT as_of, avg(date_diff('day', raised_date, as_of)) AS mean_risk_age_days,
+                          {_counts("mean_risk_age_days", "count(raised_date)")}
                    FROM active_risks GROUP BY as_of) g ON g.as_of = s.as_of
     )"""
     return sql, [scope.as_of, *pparams, scope.as_of]
 
 
 def _resources(scope: Scope) -> tuple[str, list]:
-    """People over capacity in some week of the snapshot's month, from the resource_month summary
-    (summaries.py): as resource_load, a person's load counts every project; project filters choose the
-    people (those with hours on the filtered projects in the month). Snapshots without allocations in
-    their month have no value."""
+    """People over capacity in some week (Monday) of the snapshot's month, from the resource_month
+    summary (summaries.py): as resource_load, a person's load counts every project; project filters
+    choose the people (those with hours on the filtered projects in the month). The same people as
+    metrics.portfolio.headline's over_allocated_people (over_allocations over the month). n: people
+    allocated in the month with a known weekly capacity; n_missing: those without one. Snapshots
+    without allocations in their month have no value."""
     pcond, pparams = scope.projects("p")
     if scope.filters_projects:
         people = f"""(
@@ -162,7 +282,8 @@ def _resources(scope: Scope) -> tuple[str, list]:
         people = "(SELECT * FROM resource_month WHERE as_of <= ?)"
     sql = f"""
     resources_wide AS (
-        SELECT as_of, count(*) FILTER (WHERE peak_planned > capacity) AS over_allocated_resources
+        SELECT as_of, count(*) FILTER (WHERE peak_planned > capacity) AS over_allocated_resources,
+               {_counts("over_allocated_resources", "count(capacity)")}
         FROM {people}
         GROUP BY as_of
     )"""
@@ -173,7 +294,9 @@ def _loads(scope: Scope) -> tuple[str, list]:
     """The data-quality score of each load (the whole load's: project filters do not apply)."""
     sql = """
     loads_wide AS (
-        SELECT l.as_of, l.quality_score AS data_quality_score
+        SELECT l.as_of, l.quality_score AS data_quality_score,
+               CAST(l.quality_score IS NOT NULL AS INTEGER) AS data_quality_score__n,
+               CAST(l.quality_score IS NULL AS INTEGER) AS data_quality_score__missing
         FROM loads l WHERE l.as_of <= ?
     )"""
     return sql, [scope.as_of]

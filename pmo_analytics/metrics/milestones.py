@@ -1,7 +1,12 @@
 """Milestone metrics: slippage and state at a snapshot, summaries, and the milestone trend table.
 
-slip_days = coalesce(actual, forecast, baseline) - baseline: positive is late, negative early; a
-milestone with no forecast is taken to be on its baseline (many tools leave forecast blank then).
+slip_days, positive late and negative early, is measured against the baseline:
+  achieved:      actual - baseline;
+  not achieved:  max(forecast, as_of) - baseline, the forecast being the baseline when it is blank
+                 (many tools leave it blank then). A milestone not achieved by the status date as_of
+                 cannot land before it, so a missed milestone's stale forecast does not understate
+                 its slip: baseline 03-01, forecast 03-20, not achieved at as_of 03-31 slips 30 days,
+                 not 19. A forecast after as_of is taken as it is.
 State, in this order: achieved_on_time (actual <= baseline, or no baseline to be late against),
 achieved_late, missed (no actual and coalesce(forecast, baseline) before as_of), likely_to_miss
 (no actual, forecast after baseline), on_track.

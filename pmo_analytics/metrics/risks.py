@@ -2,14 +2,27 @@
 
 Probability is stored 0-1; its band on the 1-5 axis is ceil(probability x 5) clamped to 1..5 (so
 0.1->1, 0.3->2, 0.5->3, 0.7->4, 0.9->5, and 0.2 is still band 1). score = band x impact (1-25);
-emv = probability x impact_cost. "Active" risks are those open or mitigating; closed and occurred
-risks are history and count only where a column says so.
+emv = probability x impact_cost. A risk with a blank probability is "not assessed": its band, score
+and emv are missing (never band 1), so it adds nothing to the totals, is counted in
+`unassessed_risks` where totals are shown (risk_exposure, exposure_trend), sorts after every
+assessed risk in top_risks and the register, and cannot be placed in the matrix. "Active" risks are
+those open or mitigating; closed and occurred risks are history and count only where a column says so.
 """
 from __future__ import annotations
 
 import pandas as pd
 
-from pmo_analytics.definitions import ACTIVE, BAND, EMV, NO_MITIGATION, NO_OWNER, OVERDUE, SCORE, previous_snapshots
+from pmo_analytics.definitions import (
+    ACTIVE,
+    BAND,
+    EMV,
+    NO_MITIGATION,
+    NO_OWNER,
+    OVERDUE,
+    SCORE,
+    UNASSESSED,
+    previous_snapshots,
+)
 from pmo_analytics.exceptions import UsageError
 from pmo_analytics.metrics.scope import PERIODS, PROJECT_GROUPS, PROJECTS, Scope
 from pmo_analytics.store import connection as db
@@ -22,7 +35,8 @@ def risk_register(con, as_of=None, portfolio=None, program=None, department=None
                   period_from=None, period_to=None) -> pd.DataFrame:
     """Every risk at the snapshot with its band, score, emv, age and the data-quality flags.
 
-    age_days = as_of - raised_date; overdue = active and due_date before as_of (days_overdue is then
+    A risk without a probability has no band, score or emv (not assessed) and sorts after the others
+    of its status. age_days = as_of - raised_date; overdue = active and due_date before as_of (days_overdue is then
     as_of - due_date, else missing); no_owner / no_mitigation flag blank values. Closed risks are
     listed too (active = false). period_from/period_to keep risks raised in those months.
     """
@@ -55,8 +69,9 @@ def risk_exposure(con, by: str = "project", as_of=None, portfolio=None, program=
     """Active-risk exposure per project, program, portfolio or department at the snapshot.
 
     Counts and totals cover active risks only; every filtered project takes part, so a project
-    with no active risk shows zeros rather than disappearing. period_from/period_to keep risks
-    raised in those months.
+    with no active risk shows zeros rather than disappearing. unassessed_risks counts the active
+    risks without a probability: they are in active_risks but add nothing to total_score and
+    total_emv. period_from/period_to keep risks raised in those months.
     """
     scope = Scope.of(con, "risk_exposure", by=by, groups=PROJECT_GROUPS, as_of=as_of, portfolio=portfolio,
                      program=program, department=department, project_ids=project_ids,
@@ -71,7 +86,8 @@ def risk_exposure(con, by: str = "project", as_of=None, portfolio=None, program=
            coalesce(sum({EMV}) FILTER (WHERE {ACTIVE}), 0) AS total_emv,
            count(r.risk_id) FILTER (WHERE {ACTIVE} AND {OVERDUE}) AS overdue_risks,
            count(r.risk_id) FILTER (WHERE {ACTIVE} AND {NO_OWNER}) AS no_owner_risks,
-           count(r.risk_id) FILTER (WHERE {ACTIVE} AND {NO_MITIGATION}) AS no_mitigation_risks
+           count(r.risk_id) FILTER (WHERE {ACTIVE} AND {NO_MITIGATION}) AS no_mitigation_risks,
+           count(r.risk_id) FILTER (WHERE {ACTIVE} AND {UNASSESSED}) AS unassessed_risks
     FROM projects p
     LEFT JOIN risks r ON r.as_of = p.as_of AND r.project_id = p.project_id AND {rcond}
     WHERE p.as_of = ? AND {pcond}
@@ -121,8 +137,9 @@ def risk_matrix(con, as_of=None, portfolio=None, program=None, department=None, 
 
 def top_risks(con, n: int = 10, as_of=None, portfolio=None, program=None, department=None,
               project_ids=None, period_from=None, period_to=None) -> pd.DataFrame:
-    """The n active risks with the largest emv (ties: higher score first, then risk_id); period_from /
-    period_to keep risks raised in those months."""
+    """The n active risks with the largest emv (ties: higher score first, then risk_id); risks not
+    assessed (no probability, so no emv or score) come last. period_from / period_to keep risks
+    raised in those months."""
     if isinstance(n, bool) or not isinstance(n, int) or n < 0:
         raise UsageError(f"n must be a whole number >= 0; got {str(n)[:40]!r}")
     scope = Scope.of(con, "top_risks", as_of=as_of, portfolio=portfolio, program=program,
@@ -200,6 +217,8 @@ def exposure_trend(con, by: str = "portfolio", as_of=None, portfolio=None, progr
     so in the previous snapshot (including risks raised and closed in between). The three change
     columns are missing for the first snapshot, which has nothing to compare with. Risks dropped from
     the register without being closed are not counted. Groups with no risk at a snapshot have no row.
+    unassessed_risks counts the active risks without a probability (not in the totals), as in
+    risk_exposure.
     """
     scope = Scope.of(con, "exposure_trend", honours=PROJECTS + PERIODS, why=_SPANS, by=by,
                      groups=PROJECT_GROUPS, as_of=as_of, portfolio=portfolio, program=program,
@@ -220,7 +239,8 @@ def exposure_trend(con, by: str = "portfolio", as_of=None, portfolio=None, progr
            CASE WHEN max(s.prev_as_of) IS NOT NULL THEN count(*) FILTER (
                WHERE r.status = 'closed' AND q.status IS DISTINCT FROM 'closed') END AS closed_risks,
            CASE WHEN max(s.prev_as_of) IS NOT NULL THEN count(*) FILTER (
-               WHERE r.status = 'occurred' AND q.status IS DISTINCT FROM 'occurred') END AS occurred_risks
+               WHERE r.status = 'occurred' AND q.status IS DISTINCT FROM 'occurred') END AS occurred_risks,
+           count(*) FILTER (WHERE {ACTIVE} AND {UNASSESSED}) AS unassessed_risks
     FROM risks r
     JOIN snaps s ON s.as_of = r.as_of
     LEFT JOIN risks q ON q.as_of = s.prev_as_of AND q.risk_id = r.risk_id

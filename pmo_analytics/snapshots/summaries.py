@@ -16,8 +16,9 @@ from pmo_analytics.definitions import SLIP, STATE, previous_snapshots
 from pmo_analytics.store import schema as store_schema
 
 # Raise this whenever a summary's definition below changes: a database holding another version gets
-# every summary recomputed on its next publish (or `pmo refresh`).
-VERSION = 2
+# every summary recomputed on its next publish (or `pmo refresh`). 3: definitions.SLIP counts a milestone
+# not achieved as at least as late as the status date (milestone_history's slip_days).
+VERSION = 3
 
 # project_status: the status-month earned-value inputs of every project (see metrics.earned_value).
 _PROJECT_STATUS = """

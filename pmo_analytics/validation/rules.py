@@ -20,7 +20,8 @@ __all__ = ["TableCheck", "apply_rules", "canonical_expr", "duplicate_keys", "rea
 # Text longer than this is reported (kept as it is): a pasted document in a name field.
 LONG_TEXT = 2000
 
-# Rules between columns of one row: (table, columns, severity, message SQL, failing-row condition).
+# Rules on the values of one row, between its columns or on a blank that changes a metric:
+# (table, columns, severity, message SQL, failing-row condition); the problem names the first column.
 CROSS_COLUMN_RULES = [
     ("projects", ("end_date", "start_date"), "warning",
      "'finishes (' || end_date || ') before it starts (' || start_date || ')'", "end_date < start_date"),
@@ -33,6 +34,9 @@ CROSS_COLUMN_RULES = [
     ("milestones", ("actual_date", "baseline_date"), "warning",
      "'achieved ' || (actual_date - baseline_date) || ' days before its baseline date; check the dates'",
      "actual_date < baseline_date - INTERVAL 365 DAY"),
+    # resource_load leaves a person without capacity out (no capacity to load their hours against)
+    ("resources", ("weekly_capacity_hours",), "warning",
+     "'blank capacity: this person''s hours are left out of load and capacity'", "weekly_capacity_hours IS NULL"),
 ]
 
 # Characters a key can hold without showing them: zero-width spaces and joiners, word joiner, BOM,

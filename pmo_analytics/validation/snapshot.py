@@ -1,5 +1,6 @@
 """Checks across the files of a snapshot: references to projects and resources, rows already loaded
-that a replaced table would orphan, and reconciliation of totals and dates between files."""
+that a replaced table would orphan, and reconciliation of totals and dates between files (including
+spend on a project without a budget at completion)."""
 from __future__ import annotations
 
 from pmo_analytics.contract import TABLES
@@ -107,6 +108,7 @@ def check_snapshot(con, checks: dict[str, TableCheck], as_of=None, existing=None
         problems += [Problem("warning", file, f"bac {bac:,.2f} of {pid} differs from its budget lines' total "
                              f"{budget:,.2f} ({100 * (budget - bac) / bac:+.1f}%)", row=row, column="bac")
                      for row, pid, bac, budget in rows]
+    problems += _spend_without_bac(con, checks, table, limit)
     if as_of is not None:
         month = as_of.replace(day=1)
         for name, column in (("budget_lines", "consumed"), ("progress", "percent_complete")):
@@ -125,3 +127,27 @@ def check_snapshot(con, checks: dict[str, TableCheck], as_of=None, existing=None
                 problems.append(Problem("warning", file, f"newest actuals are for {newest:%Y-%m}, {gap} months "
                                         f"before the snapshot {as_of:%Y-%m}: is this export stale?", column="period"))
     return problems
+
+
+def _spend_without_bac(con, checks: dict[str, TableCheck], table, limit: int) -> list[Problem]:
+    """Projects whose bac is blank or 0 while their budget lines have consumed money: earned value
+    (EV = percent complete x BAC) cannot be computed for them, which must be said, not pass for a
+    finished project. Checked when projects or budget lines are in this load (`table` gives each
+    table's rows); the warning is on the projects file's row when it is, else on the budget lines."""
+    projects, pparams = table("projects", "bac")
+    lines, lparams = table("budget_lines", "consumed")
+    if not projects or not lines or not {"projects", "budget_lines"} & set(checks):
+        return []
+    staged = "projects" in checks
+    row = "p.rowid + 1" if staged else "CAST(NULL AS BIGINT)"
+    rows = con.sql(f"""
+        WITH spent AS (SELECT project_id, sum(consumed) AS consumed FROM {lines} GROUP BY project_id
+                       HAVING sum(consumed) > 0.005)
+        SELECT {row} AS row, p.project_id, p.bac, s.consumed FROM {projects} p
+        JOIN spent s USING (project_id)
+        WHERE p.project_id IS NOT NULL AND coalesce(abs(p.bac), 0) < 0.005
+        ORDER BY row, p.project_id LIMIT {limit}""", params=pparams + lparams).fetchall()
+    file = str(checks["projects" if staged else "budget_lines"].source.path)
+    return [Problem("warning", file, f"{pid}: bac is {'blank' if bac is None else '0'} but {consumed:,.2f} is "
+                    "consumed: earned value cannot be computed", row=row, column="bac" if staged else "consumed")
+            for row, pid, bac, consumed in rows]
