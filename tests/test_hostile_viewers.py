@@ -107,7 +107,7 @@ def assert_overview_shows(db, bar, header, head, kpis, as_of, portfolio):
     assert head.message is None and head.tiles.value == present_tiles.STYLE + present_tiles.headline_tiles(h.iloc[0])
     assert money(h["budget"].iloc[0], "GBP") in head.tiles.value
     k = read(db, metrics.kpis, **f)
-    expected_kpis = k[k["as_of"] == k["as_of"].max()][["kpi", "label", "unit", "value", "target", "rag", "trend", "improving"]].reset_index(drop=True)
+    expected_kpis = k[k["as_of"] == k["as_of"].max()][["kpi", "label", "unit", "value", "n", "n_missing", "target", "rag", "trend", "improving"]].reset_index(drop=True)
     pd.testing.assert_frame_equal(kpis.table, expected_kpis)
     day = pd.Timestamp(f"{as_of}-01") + pd.offsets.MonthEnd(0)
     assert f"Snapshot <b>{day:%d %b %Y}</b>" in header.widget.value

@@ -459,3 +459,28 @@ bac = { columns = "Budget (k€)", scale = 1000 }
     assert query(database, "SELECT project_id, name, rag, end_date, bac FROM projects ORDER BY 1") == [
         ("B-1", "New CRM", "green", dt.date(2026, 10, 31), 1_250_500.0),
         ("B-2", "Data lake", "amber", None, 800_000.0)]
+
+
+def test_uk_gmpp_2023_overview_shows_no_spi_and_says_progress_is_not_reported(uk_db):
+    """Issue 13: the GMPP reports no percent complete, so no project has earned value. The overview shows
+    no CPI or SPI(t) (n/a, never 0.00) and says in one line that progress is not reported."""
+    from pmo_analytics.ui.dashboards import HeadlineView, KpiTilesView
+    from pmo_analytics.ui.filterbar import FilterBar
+
+    database, _ = uk_db
+    bar = FilterBar(database, month="2023-03")
+    head, kpis = HeadlineView(bar), KpiTilesView(bar)
+    assert head.message is None and kpis.message is None
+    [note] = head.draw(head.frames, bar.filters())  # in place of the CPI / SPI(t) quadrant
+    assert isinstance(note, str)
+    assert "Progress is not reported for any of the 244 projects with budget lines" in note
+    assert head.table[["cpi", "spi_t"]].isna().all().all() and len(head.table) == 10
+    tiles = dict(re.findall(r"data-key='(\w+)'>(.*?)</div></div>", kpis.tiles.value))
+    for key in ("cpi_median", "spi_median", "cpi_below_0_9_share"):
+        assert "<div class='value'>n/a</div>" in tiles[key], tiles[key]
+        assert "0.00" not in tiles[key]
+    assert "progress not reported (244 active projects)" in tiles["spi_median"]
+    assert "no progress or spend reported (244 active projects)" in tiles["cpi_median"]
+    # measured over part of the portfolio: 206 of the 244 have a budget
+    assert "206 of 244 active projects: no budget reported for 38" in tiles["within_budget_share"]
+    assert "no achieved milestones in this snapshot" in tiles["milestone_on_time_rate"]

@@ -43,7 +43,7 @@ EVM_COLUMNS = ["project_id", "name", "portfolio", "bac", "pv", "ev", "ac", "cpi"
             "forecast_finish"]
 RISK_COLUMNS = ["risk_id", "project_id", "project_name", "title", "status", "owner", "probability", "impact", "score",
              "emv", "due_date", "overdue"]
-KPI_COLUMNS = ["kpi", "label", "unit", "value", "target", "rag", "trend", "improving"]
+KPI_COLUMNS = ["kpi", "label", "unit", "value", "n", "n_missing", "target", "rag", "trend", "improving"]
 DRIFT_COLUMNS = ["project_id", "name", "portfolio", "measure", "before", "after", "change", "change_pct", "direction"]
 
 

@@ -91,9 +91,27 @@ def kpi_tiles(table: pd.DataFrame) -> str:
     tiles = []
     for row in table.itertuples():
         note = f"target {fmt.kpi_target(row.target, row.unit)} {fmt.trend_text(row.trend, row.improving)}"
+        coverage = kpi_coverage(row) if hasattr(row, "n_missing") else ""
+        if coverage:
+            note = coverage if fmt.is_missing(row.value) else f"{note.strip()} · {coverage}"
         tiles.append(tile(row.kpi, row.label, fmt.kpi_value(row.value, row.unit), note.strip(),
                           row.rag if isinstance(row.rag, str) else ""))
     return "<div class='pmo-tiles'>" + "".join(tiles) + "</div>"
+
+
+def kpi_coverage(row) -> str:
+    """What a KPI tile says in place of its target when the value is not measured, or is measured over
+    only part of its population: "progress not reported (244 active projects)", "no achieved
+    milestones in this snapshot", "12 of 15 active projects: progress not reported for 3". Empty when
+    every item was measured."""
+    n, missing = int(row.n), int(row.n_missing)
+    if fmt.is_missing(row.value):
+        if missing:
+            return f"{row.not_reported} ({missing:,} {row.population})"
+        return f"no {row.population} in this snapshot"
+    if missing:
+        return f"{n:,} of {n + missing:,} {row.population}: {row.not_reported} for {missing:,}"
+    return ""
 
 
 # ------------------------------------------------------------------------------ lines and messages
@@ -113,6 +131,13 @@ def message(text: str) -> str:
     """A view's one-line message in place of its figures (an error, nothing to compare with)."""
     return ("<div style='padding:12px;background:#fff9db;border-left:4px solid #f59f00'>"
             f"{_e(text)}</div>")
+
+
+def progress_not_reported(projects: int) -> str:
+    """The one line in place of the CPI/SPI(t) quadrant when no project of the selection reported
+    progress (UK GMPP and the US IT Dashboard report none): missing, never 0% complete."""
+    return message(f"Progress is not reported for any of the {projects:,} projects with budget lines: no earned "
+                   "value, so no CPI or SPI(t) to show (missing, not 0).")
 
 
 def status_note(text: str) -> str:

@@ -73,7 +73,10 @@ class HeadlineView(View):
         return worst.sort_values("variance_pct", ascending=False, na_position="last").head(self.worst)[self.columns]
 
     def draw(self, frames, f):
-        return [figures.cpi_spi_quadrant(frames["evm"], title="Cost and schedule performance")]
+        evm = frames["evm"]
+        if len(evm) and not evm["progress_reported"].any():
+            return [tiles.progress_not_reported(len(evm))]
+        return [figures.cpi_spi_quadrant(evm, title="Cost and schedule performance", schedule="spi_t")]
 
     def refresh(self, *args):
         super().refresh(*args)
@@ -101,7 +104,7 @@ class KpiTilesView(KpiView):
 
     def refresh(self, *args):
         super().refresh(*args)
-        self.tiles.value = "" if self.message else tiles.STYLE + tiles.kpi_tiles(self.table)
+        self.tiles.value = "" if self.message else tiles.STYLE + tiles.kpi_tiles(self.latest(self.frames))
 
 
 def _start(db, month) -> tuple[FilterBar, SnapshotHeader]:

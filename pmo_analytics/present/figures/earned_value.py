@@ -50,27 +50,33 @@ def evm_s_curve(df: pd.DataFrame, currency: str | None = None,
     return fig
 
 
+_SCHEDULE_INDEX = {"spi": "SPI", "spi_t": "SPI(t)"}
+_SCHEDULE_FORMULA = {"spi": "EV / PV", "spi_t": "ES / AT"}
+
+
 @figure_function
 def cpi_spi_quadrant(df: pd.DataFrame, annotate: int = 6,
-                     title: str = "Cost and schedule performance (CPI vs SPI)") -> plt.Figure:
-    """Scatter of evm's SPI (x) against CPI (y), one point per project, sized by BAC.
+                     title: str = "Cost and schedule performance (CPI vs SPI)", schedule: str = "spi") -> plt.Figure:
+    """Scatter of evm's SPI (x; `schedule="spi_t"`: SPI(t)) against CPI (y), one point per project,
+    sized by BAC.
 
     Lines at 1.0 split the quadrants, which are labelled; the `annotate` worst projects (lowest
     CPI x SPI) are named. Projects without a CPI or SPI are left out (counted in the subtitle).
     """
-    data = df.dropna(subset=["cpi", "spi"])
+    name = _SCHEDULE_INDEX[schedule]
+    data = df.dropna(subset=["cpi", schedule]).rename(columns={schedule: "_x"})
     if data.empty:
         return empty_figure(title)
     left_out = len(df) - len(data)
-    subtitle = f"{len(data)} projects" + (f" ({left_out} without CPI/SPI left out)" if left_out else "")
+    subtitle = f"{len(data)} projects" + (f" ({left_out} without CPI/{name} left out)" if left_out else "")
     fig, ax = titled_figure(title, subtitle + "; point size = budget at completion", size=(9, 6.5))
-    lo = min(0.6, data["spi"].min() - 0.05, data["cpi"].min() - 0.05)
-    hi = max(1.4, data["spi"].max() + 0.05, data["cpi"].max() + 0.05)
-    zone = np.where((data["cpi"] >= 1) & (data["spi"] >= 1), "green",
-                    np.where((data["cpi"] < 1) & (data["spi"] < 1), "red", "amber"))
+    lo = min(0.6, data["_x"].min() - 0.05, data["cpi"].min() - 0.05)
+    hi = max(1.4, data["_x"].max() + 0.05, data["cpi"].max() + 0.05)
+    zone = np.where((data["cpi"] >= 1) & (data["_x"] >= 1), "green",
+                    np.where((data["cpi"] < 1) & (data["_x"] < 1), "red", "amber"))
     bac = data["bac"].fillna(0) if "bac" in data.columns else pd.Series(1.0, index=data.index)
     sizes = 30 + 270 * np.sqrt(bac / bac.max()) if bac.max() > 0 else 60
-    ax.scatter(data["spi"], data["cpi"], s=sizes, c=[RAG[z] for z in zone], alpha=0.75,
+    ax.scatter(data["_x"], data["cpi"], s=sizes, c=[RAG[z] for z in zone], alpha=0.75,
                edgecolors="white", linewidths=0.8, zorder=3)
     ax.axhline(1, color=COLORS["total"], lw=1)
     ax.axvline(1, color=COLORS["total"], lw=1)
@@ -84,11 +90,11 @@ def cpi_spi_quadrant(df: pd.DataFrame, annotate: int = 6,
                                (hi, lo, "Ahead of schedule\nover budget", "right", "bottom")):
         ax.text(x + (0.01 if ha == "left" else -0.01), y + (0.01 if va == "bottom" else -0.01), text,
                 ha=ha, va=va, fontsize=9, color=COLORS["muted"], style="italic")
-    worst = data.assign(_s=data["cpi"] * data["spi"]).nsmallest(annotate, "_s") if annotate else data[:0]
+    worst = data.assign(_s=data["cpi"] * data["_x"]).nsmallest(annotate, "_s") if annotate else data[:0]
     for _, r in worst.iterrows():
-        ax.annotate(row_label(r, 26), (r["spi"], r["cpi"]), xytext=(8, -3), textcoords="offset points",
+        ax.annotate(row_label(r, 26), (r["_x"], r["cpi"]), xytext=(8, -3), textcoords="offset points",
                     fontsize=8.5, color=COLORS["total"],
                     arrowprops={"arrowstyle": "-", "color": COLORS["muted"], "lw": 0.6})
-    ax.set_xlabel("SPI = EV / PV (schedule; below 1 = behind)")
+    ax.set_xlabel(f"{name} = {_SCHEDULE_FORMULA[schedule]} (schedule; below 1 = behind)")
     ax.set_ylabel("CPI = EV / AC (cost; below 1 = over budget)")
     return fig

@@ -67,8 +67,9 @@ def kpi_tiles(df: pd.DataFrame, ncols: int = 5, title: str = "PMO improvement KP
 
 @figure_function
 def kpi_distribution_chart(df: pd.DataFrame, title: str = "Spread behind the median") -> plt.Figure:
-    """Histogram of kpi_distribution's per-project CPI or SPI, with the 0.9 and 1.0 lines."""
-    measure = str(df["measure"].iloc[0]).upper() if "measure" in df.columns else "Value"
+    """Histogram of kpi_distribution's per-project CPI, SPI(t) or SPI, with the 0.9 and 1.0 lines."""
+    measure = str(df["measure"].iloc[0]) if "measure" in df.columns else "value"
+    measure = {"cpi": "CPI", "spi": "SPI", "spi_t": "SPI(t)"}.get(measure, measure.upper())
     fig, ax = titled_figure(title, f"{measure} of {len(df)} active projects", size=(8, 4))
     sns.histplot(df["value"], bins=20, ax=ax, color=COLORS["forecast"], edgecolor="white")
     for x, color in ((0.9, COLORS["warning"]), (1.0, COLORS["total"])):

@@ -51,7 +51,8 @@ class View:
     """One view: header, optional controls, a drill-down list and an Output with figures and table.
 
     Subclasses define `load(con, f) -> dict of DataFrames` (inside the short-lived connection),
-    `make_table(frames, f) -> DataFrame` and `draw(frames, f) -> list of Figures`.
+    `make_table(frames, f) -> DataFrame` and `draw(frames, f) -> list of Figures` (or of HTML text, a
+    one-line note where a figure's inputs are absent).
     """
 
     title = "View"
@@ -122,13 +123,16 @@ class View:
             for num in set(plt.get_fignums()) - before:
                 plt.close(num)
             figs = []
+        # draw may give HTML text (a one-line note in place of a figure whose inputs are absent)
         items = ([HTML(tiles.message(self.message))] if self.message
-                 else [*figs, HTML(tiles.html_table(self.table, self.max_rows))])
+                 else [HTML(x) if isinstance(x, str) else x for x in figs]
+                 + [HTML(tiles.html_table(self.table, self.max_rows))])
         try:
             self.show(items)
         finally:
             for fig in figs:
-                plt.close(fig)
+                if not isinstance(fig, str):
+                    plt.close(fig)
         self._update_drill(f)
 
     def show(self, items: list, clear: bool = True) -> None:

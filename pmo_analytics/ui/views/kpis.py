@@ -13,12 +13,14 @@ from pmo_analytics.ui.views.base import View
 class KpiView(View):
     title = "Improvement KPIs"
     question = ("Is the PMO getting better? Each KPI against its target (green / amber / red) with its "
-                "history, and the spread of project CPI or SPI behind the medians.")
+                "history, and the spread of project CPI or SPI(t) behind the medians.")
     drill_column = None
-    columns: ClassVar[list[str]] = ["kpi", "label", "unit", "value", "target", "rag", "trend", "improving"]
+    columns: ClassVar[list[str]] = ["kpi", "label", "unit", "value", "n", "n_missing", "target", "rag", "trend",
+                                    "improving"]
+    measures: ClassVar[dict[str, str]] = {"cpi": "CPI", "spi_t": "SPI(t)"}
 
     def controls(self):
-        self.measure = W.ToggleButtons(options=[("CPI", "cpi"), ("SPI", "spi")], value="cpi",
+        self.measure = W.ToggleButtons(options=[(label, key) for key, label in self.measures.items()], value="cpi",
                                        style={"button_width": "60px"})
         self.measure.observe(lambda _change: self.redraw_soon(), names="value")
         return [self.measure]
@@ -28,15 +30,18 @@ class KpiView(View):
                 "distribution": kpi_metrics.kpi_distribution(con, measure=self.measure.value, **f)}
 
     def make_table(self, frames, f):
+        return self.latest(frames)[self.columns]
+
+    @staticmethod
+    def latest(frames):
+        """The KPIs of the snapshot shown (kpis gives every snapshot up to it, for the history)."""
         k = frames["kpis"]
-        if k.empty:
-            return k.reindex(columns=self.columns)
-        return k[k["as_of"] == k["as_of"].max()][self.columns]
+        return k.reindex(columns=kpi_metrics.COLUMNS) if k.empty else k[k["as_of"] == k["as_of"].max()]
 
     def draw(self, frames, f):
         return [figures.kpi_tiles(frames["kpis"]),
                 figures.kpi_distribution_chart(frames["distribution"],
-                                               title=f"Spread of project {self.measure.value.upper()}")]
+                                               title=f"Spread of project {self.measures[self.measure.value]}")]
 
 
 __all__ = ["KpiView"]
