@@ -45,7 +45,7 @@ def cmd_sample(args) -> int:
 def cmd_check(args) -> int:
     from pmo_analytics import snapshots
 
-    report = snapshots.check(args.paths, progress=_err, profile=args.profile, as_of=args.as_of)
+    report = snapshots.check(args.paths, progress=_err, profile=args.profile, as_of=args.as_of, database=args.db)
     print(report.summary())
     return 1 if report.errors else 0
 
@@ -247,6 +247,8 @@ def _data_commands(sub) -> None:
     p.add_argument("paths", nargs="+", metavar="PATH", help="export files or folders")
     p.add_argument("--profile", help=PROFILE_HELP)
     p.add_argument("--as-of", type=_month, help="snapshot month the files are for (default: none)")
+    p.add_argument("--db", help="also compare with the snapshot before --as-of (else the latest) in this DuckDB "
+                                "file, as `pmo load` does: history that breaks, restated actuals (default: none)")
     p.set_defaults(func=cmd_check)
 
     p = _with_db(sub.add_parser("load", help="validate and load one monthly snapshot atomically"))

@@ -291,3 +291,15 @@ def test_the_demo_history_loads_without_history_warnings(tmp_path):
         warned[as_of] = history_warnings(snapshots.load([folder], as_of, database=database))
     assert len(warned) == 12 and all(w == [] for w in warned.values())
     assert dt.date(2026, 10, 31) in warned
+
+
+def test_pmo_check_db_gives_the_history_warnings_before_loading(uk_years, run):
+    """`pmo check --db` says what `pmo load` would: 2020 renumbered every one of 2019's 133 projects."""
+    database, _ = uk_years
+    before = database.read_bytes()
+    code, out, err = run("check", UK / "uk_2020.csv", "--profile", "uk-gmpp", "--as-of", "2020-03", "--db", database)
+    assert code == 0
+    assert "none of 133 projects of 2019-03 are in this export; 101 of them have" in out + err
+    assert database.read_bytes() == before  # checked, not loaded
+    code, out, err = run("check", UK / "uk_2020.csv", "--profile", "uk-gmpp", "--as-of", "2020-03")
+    assert code == 0 and "none of 133 projects" not in out + err
