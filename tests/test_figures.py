@@ -38,6 +38,8 @@ def demo(demo_db):
             "mta": metrics.milestone_trend(con, project_ids="PRJ-0030"),
             "kpis": kpi_metrics.kpis(con),
             "drift": drift_metrics.drift(con),
+            "history": metrics.performance_history(con),
+            "slip": metrics.baseline_slip(con),
         }
 
 
@@ -257,10 +259,121 @@ def test_drift_hand_made_days():
     assert ax.get_xlabel() == "Change in forecast finish date (days)"
 
 
+# ------------------------------------------------------------------ performance as reported, baseline slip
+def history_frame() -> pd.DataFrame:
+    """Three projects at two snapshots; P3 reported no progress in February."""
+    return pd.DataFrame({
+        "as_of": pd.to_datetime(["2026-01-31"] * 3 + ["2026-02-28"] * 3),
+        "project_id": ["P1", "P2", "P3"] * 2, "name": ["Alpha", "Beta", "Gamma"] * 2,
+        "progress_reported": [True, True, True, True, True, False],
+        "cpi": [0.8, 1.0, 1.3, 0.9, 1.2, None],
+        "spi_t": [0.7, 0.95, 1.1, 0.8, 1.0, None]})
+
+
+def subtitle(ax) -> str:
+    return ax.get_title(loc="left")  # the house style puts the subtitle on the left
+
+
+def lines_by_gid(ax) -> dict:
+    return {line.get_gid(): line for line in ax.get_lines() if line.get_gid()}
+
+
+def test_performance_trend_many_projects_draws_the_medians():
+    fig = figures.performance_trend(history_frame())
+    ax = fig.axes[0]
+    lines = lines_by_gid(ax)
+    assert set(lines) == {"cpi", "spi_t", "reference"}
+    # January: CPI 0.8, 1.0, 1.3 -> median 1.0; February: 0.9, 1.2 (P3 missing) -> (0.9 + 1.2) / 2 = 1.05
+    assert list(lines["cpi"].get_ydata()) == pytest.approx([1.0, 1.05])
+    # January: SPI(t) 0.7, 0.95, 1.1 -> 0.95; February: 0.8, 1.0 -> 0.9
+    assert list(lines["spi_t"].get_ydata()) == pytest.approx([0.95, 0.9])
+    assert list(lines["reference"].get_ydata()) == [1, 1]
+    assert len(ax.collections) == 2  # one interquartile band each for CPI and SPI(t)
+    assert subtitle(ax).startswith("3 projects")
+    assert "1 of 3 without progress reported in Feb 2026" in subtitle(ax)
+    assert ax.get_xlabel() == "Snapshot (month end)"
+    assert {"CPI median", "SPI(t) median"} <= {t.get_text() for t in ax.get_legend().get_texts()}
+
+
+def test_performance_trend_one_project_has_two_lines():
+    one = history_frame().query("project_id == 'P1'")
+    ax = figures.performance_trend(one).axes[0]
+    lines = lines_by_gid(ax)
+    assert [line.get_label() for line in ax.get_lines() if line.get_gid() in ("cpi", "spi_t")] == ["CPI", "SPI(t)"]
+    assert list(lines["cpi"].get_ydata()) == [0.8, 0.9]  # P1's own values, January then February
+    assert list(lines["spi_t"].get_ydata()) == [0.7, 0.8]
+    assert "reference" in lines and not ax.collections  # the 1.0 line; no band for one project
+    assert subtitle(ax).startswith("P1 Alpha")
+
+
+def test_performance_trend_without_progress_says_so():
+    frame = history_frame().assign(cpi=float("nan"), spi_t=float("nan"), progress_reported=False)
+    fig = figures.performance_trend(frame)
+    assert texts(fig) == ["Progress is not reported: no CPI or SPI(t) to show"]
+    assert title(fig) == "Cost and schedule performance as reported (CPI and SPI(t))"
+
+
+def test_performance_trend_on_the_demo(demo):
+    history = demo["history"]
+    ax = figures.performance_trend(history).axes[0]
+    medians = history.groupby("as_of")["cpi"].median().sort_index()
+    assert list(lines_by_gid(ax)["cpi"].get_ydata()) == pytest.approx(list(medians))
+    assert subtitle(ax).startswith(f"{history['project_id'].nunique()} projects")
+
+
+def slip_frame() -> pd.DataFrame:
+    """Five projects; P3 and P5 have no slip (no baseline or forecast finish)."""
+    return pd.DataFrame({
+        "project_id": ["P1", "P2", "P3", "P4", "P5"], "project_name": ["Alpha", "Beta", "Gamma", "Delta", "Eps"],
+        # original = re-baselined + current: P1 0 + 30 = 30, P2 60 + 30 = 90, P4 0 + -10 = -10
+        "slip_vs_original_days": pd.array([30, 90, None, -10, None], dtype="Int64"),
+        "slip_vs_current_days": pd.array([30, 30, None, -10, None], dtype="Int64"),
+        "rebaselined_days": pd.array([0, 60, None, 0, None], dtype="Int64"),
+        "finish_rebaselines": [0, 1, 0, 0, 0]})
+
+
+def test_baseline_slip_largest_original_slip_first_and_missing_counted():
+    fig = figures.baseline_slip_chart(slip_frame())
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["P2 Beta", "P1 Alpha", "P4 Delta"]
+    assert subtitle(ax) == "3 projects; 2 without a baseline or forecast finish left out"
+    containers = bars(ax)
+    assert set(containers) == {"Re-baselined", "Against current baseline"}
+    assert [p.get_width() for p in containers["Re-baselined"].patches] == [60, 0, 0]
+    current = containers["Against current baseline"].patches
+    assert [p.get_width() for p in current] == [30, 30, -10]
+    assert [p.get_x() for p in current] == [60, 0, 0]  # stacked on the re-baselined days
+    assert same_color(current[0].get_facecolor(), figures.COLORS["worse"])
+    assert same_color(current[2].get_facecolor(), figures.COLORS["better"])  # early
+    assert "+90 d (+60 d re-baselined)" in texts(fig)[0]
+    assert ax.get_xlabel().startswith("Days late against the original baseline")
+
+
+def test_baseline_slip_keeps_the_top_and_says_so():
+    ax = figures.baseline_slip_chart(slip_frame(), top=2).axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["P2 Beta", "P1 Alpha"]
+    assert subtitle(ax).startswith("2 of 3 projects with the largest slip")
+
+
+def test_baseline_slip_without_any_slip_says_so():
+    frame = slip_frame().iloc[[2, 4]]
+    fig = figures.baseline_slip_chart(frame)
+    assert texts(fig) == ["No project has a baseline and a forecast finish: no slip to show"]
+
+
+def test_baseline_slip_on_the_demo(demo):
+    slip = demo["slip"]
+    ax = figures.baseline_slip_chart(slip).axes[0]
+    worst = slip.sort_values("slip_vs_original_days", ascending=False).iloc[0]
+    assert ax.get_yticklabels()[0].get_text().startswith(worst["project_id"])
+    assert len(bars(ax)["Against current baseline"].patches) == 15
+
+
 @pytest.mark.parametrize("func", [
     figures.budget_variance_chart, figures.budget_s_curve, figures.evm_s_curve, figures.cpi_spi_quadrant,
     figures.resource_heatmap, figures.risk_matrix_chart, figures.exposure_trend_chart,
-    figures.milestone_trend_chart, figures.kpi_tiles, figures.kpi_distribution_chart, figures.drift_chart])
+    figures.milestone_trend_chart, figures.kpi_tiles, figures.kpi_distribution_chart, figures.drift_chart,
+    figures.performance_trend, figures.baseline_slip_chart])
 def test_empty_frames_say_no_data(func):
     fig = func(pd.DataFrame())
     assert figures.NO_DATA in texts(fig)

@@ -20,9 +20,9 @@ from pmo_analytics.present.figures.base import (
 )
 from pmo_analytics.present.figures.budget import budget_s_curve, budget_variance_chart
 from pmo_analytics.present.figures.changes import DRIFT_MEASURES, drift_chart
-from pmo_analytics.present.figures.earned_value import cpi_spi_quadrant, evm_s_curve
+from pmo_analytics.present.figures.earned_value import cpi_spi_quadrant, evm_s_curve, performance_trend
 from pmo_analytics.present.figures.kpis import format_kpi, kpi_distribution_chart, kpi_tiles
-from pmo_analytics.present.figures.milestones import milestone_trend_chart
+from pmo_analytics.present.figures.milestones import baseline_slip_chart, milestone_trend_chart
 from pmo_analytics.present.figures.resources import LOAD_CMAP, resource_heatmap
 from pmo_analytics.present.figures.risks import RISK_ZONES, exposure_trend_chart, risk_matrix_chart
 
@@ -35,6 +35,7 @@ __all__ = [
     "RAG",
     "RAG_TINT",
     "RISK_ZONES",
+    "baseline_slip_chart",
     "budget_s_curve",
     "budget_variance_chart",
     "cpi_spi_quadrant",
@@ -50,6 +51,7 @@ __all__ = [
     "milestone_trend_chart",
     "money_axis",
     "money_label",
+    "performance_trend",
     "resource_heatmap",
     "risk_matrix_chart",
 ]

@@ -1,4 +1,5 @@
-"""Earned-value figures: the PV / EV / AC S-curves and the CPI against SPI quadrant."""
+"""Earned-value figures: the PV / EV / AC S-curves, the CPI against SPI quadrant and the CPI / SPI(t) trend
+as reported at each snapshot."""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
@@ -97,4 +98,69 @@ def cpi_spi_quadrant(df: pd.DataFrame, annotate: int = 6,
                     arrowprops={"arrowstyle": "-", "color": COLORS["muted"], "lw": 0.6})
     ax.set_xlabel(f"{name} = {_SCHEDULE_FORMULA[schedule]} (schedule; below 1 = behind)")
     ax.set_ylabel("CPI = EV / AC (cost; below 1 = over budget)")
+    return fig
+
+
+_TREND = {"cpi": ("CPI", COLORS["forecast"]), "spi_t": ("SPI(t)", COLORS["ev"])}
+_NOT_REPORTED = "Progress is not reported: no CPI or SPI(t) to show"
+
+
+def _not_reported_at_latest(df: pd.DataFrame, measures: list[str]) -> tuple[int, int]:
+    """How many projects of the latest snapshot reported no progress, and how many it has."""
+    latest = df[df["as_of"] == df["as_of"].max()] if "as_of" in df.columns else df
+    if "progress_reported" in latest.columns:
+        missing = ~latest["progress_reported"].fillna(False).astype(bool)
+    else:
+        missing = latest[measures].isna().all(axis=1)
+    return int(missing.sum()), len(latest)
+
+
+def _trend_of_one(ax, df: pd.DataFrame, measures: list[str]) -> None:
+    """A project's CPI and SPI(t) at each snapshot: one line each (gid "cpi", "spi_t")."""
+    per = df.sort_values("as_of")
+    for m in measures:
+        name, color = _TREND[m]
+        ax.plot(per["as_of"], per[m], color=color, lw=2.2, marker="o", ms=4, label=name, gid=m)
+
+
+def _trend_of_many(ax, df: pd.DataFrame, measures: list[str]) -> None:
+    """The median CPI and SPI(t) per snapshot (gid "cpi", "spi_t") over their interquartile band."""
+    grouped = df.groupby("as_of")[measures]
+    low, mid, high = (grouped.quantile(q).sort_index() for q in (0.25, 0.5, 0.75))
+    for m in measures:
+        name, color = _TREND[m]
+        ax.fill_between(mid.index, low[m], high[m], color=color, alpha=0.15, lw=0,
+                        label=f"{name}: middle half of the projects")
+        ax.plot(mid.index, mid[m], color=color, lw=2.4, marker="o", ms=4, label=f"{name} median", gid=m)
+
+
+@figure_function
+def performance_trend(df: pd.DataFrame,
+                      title: str = "Cost and schedule performance as reported (CPI and SPI(t))") -> plt.Figure:
+    """CPI and SPI(t) from performance_history over the snapshots (as_of), with the 1.0 line.
+
+    One project: its CPI and SPI(t) as two lines. Several: the median CPI and SPI(t) per snapshot,
+    each over its interquartile band (25th to 75th percentile); the subtitle counts the projects and
+    those without progress reported at the latest snapshot. The lines carry gid "cpi" and "spi_t";
+    with no CPI or SPI(t) at all (progress never reported) the figure says so.
+    """
+    measures = [m for m in _TREND if m in df.columns]
+    if not measures or df[measures].isna().all().all():
+        return empty_figure(title, _NOT_REPORTED)
+    projects = df["project_id"].nunique() if "project_id" in df.columns else 1
+    missing, latest = _not_reported_at_latest(df, measures)
+    at = f"{pd.Timestamp(df['as_of'].max()):%b %Y} (the latest snapshot)"
+    if projects == 1:
+        name = row_label(df.sort_values("as_of").iloc[-1], 48) if "project_id" in df.columns else "One project"
+        subtitle = name + (f"; no progress reported in {at}" if missing else "; as reported at each snapshot")
+    else:
+        subtitle = (f"{projects} projects: median and middle half per snapshot; "
+                    f"{missing} of {latest} without progress reported in {at}")
+    fig, ax = titled_figure(title, subtitle, size=(10, 5))
+    (_trend_of_one if projects == 1 else _trend_of_many)(ax, df, measures)
+    ax.axhline(1, color=COLORS["total"], lw=1, ls=":", gid="reference")
+    date_axis(ax.xaxis)
+    ax.set_xlabel("Snapshot (month end)")
+    ax.set_ylabel("Index (1.0 = on plan; below 1 = over budget / behind)")
+    ax.legend(loc="best")
     return fig

@@ -1,14 +1,24 @@
-"""Milestone figures: the milestone trend analysis (forecast date by snapshot date)."""
+"""Milestone figures: the milestone trend analysis (forecast date by snapshot date) and each project's slip
+against its original baseline, split into what re-baselining hid and the slip against the current one."""
 from __future__ import annotations
 
 import textwrap
 
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.patches import Patch
 
-from pmo_analytics.present.figures.base import COLORS, date_axis, figure_function, titled_figure
+from pmo_analytics.present.figures.base import (
+    COLORS,
+    date_axis,
+    empty_figure,
+    figure_function,
+    row_label,
+    titled_figure,
+)
 
 
 @figure_function
@@ -54,4 +64,62 @@ def milestone_trend_chart(df: pd.DataFrame,
     ax.set_ylabel("Forecast date (actual once achieved, ◆)")
     if len(groups) <= 20:
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8.5)
+    return fig
+
+
+_NO_SLIP = "No project has a baseline and a forecast finish: no slip to show"
+
+
+def _slip_text(original: float, rebaselined: float) -> str:
+    """A bar's label: the slip against the original baseline, and the part re-baselined away."""
+    return f"  {original:+,.0f} d" + (f" ({rebaselined:+,.0f} d re-baselined)" if rebaselined else "")
+
+
+@figure_function
+def baseline_slip_chart(df: pd.DataFrame, top: int | None = 15,
+                        title: str = "Slip against the original baseline finish") -> plt.Figure:
+    """Bars from baseline_slip (by="project"): the projects with the largest slip against their original
+    baseline finish, largest on top.
+
+    Each bar is the slip against the original baseline in two stacked parts: the days re-baselined
+    away (rebaselined_days, grey and hatched: the slip a current-baseline report no longer shows) and
+    the slip against the current baseline (orange when late, green when early) on top of it. Both
+    BarContainers are labelled ("Re-baselined", "Against current baseline") and hold one bar per row,
+    top row first. Projects without a slip (no baseline or forecast finish) are left out and counted.
+    """
+    data = df.dropna(subset=["slip_vs_original_days"])
+    if data.empty:
+        return empty_figure(title, _NO_SLIP)
+    left_out = len(df) - len(data)
+    data = data.assign(_o=data["slip_vs_original_days"].astype(float),
+                       _r=data["rebaselined_days"].astype(float).fillna(0.0))
+    data = data.assign(_c=data["slip_vs_current_days"].astype(float).fillna(data["_o"] - data["_r"]))
+    data = data.sort_values(["_o", "project_id"], ascending=[False, True])
+    shown = (data.head(top) if top else data).reset_index(drop=True)
+    subtitle = (f"{len(shown)} of {len(data)} projects with the largest slip" if len(shown) < len(data)
+                else f"{len(data)} projects")
+    if left_out:
+        subtitle += f"; {left_out} without a baseline or forecast finish left out"
+    fig, ax = titled_figure(title, subtitle, size=(10, 1.9 + 0.38 * len(shown)))
+    y = np.arange(len(shown))
+    ax.barh(y, shown["_r"], height=0.62, color=COLORS["budget"], hatch="//", edgecolor="white",
+            label="Re-baselined")
+    ax.barh(y, shown["_c"], left=shown["_r"], height=0.62, label="Against current baseline",
+            color=[COLORS["worse"] if c > 0 else COLORS["better"] for c in shown["_c"]])
+    ends = np.maximum(shown["_r"], shown["_r"] + shown["_c"]).clip(lower=0)
+    for yi, end, original, rebaselined in zip(y, ends, shown["_o"], shown["_r"]):
+        ax.text(end, yi, _slip_text(original, rebaselined), va="center", fontsize=8.5, color=COLORS["total"])
+    ax.axvline(0, color=COLORS["total"], lw=0.8)
+    ax.set_yticks(y, [row_label(r) for _, r in shown.iterrows()])
+    ax.invert_yaxis()
+    ax.grid(axis="y", visible=False)
+    lo = min(0.0, float(np.min(np.minimum(shown["_r"], shown["_r"] + shown["_c"]))))
+    hi = max(0.0, float(ends.max()))
+    pad = (hi - lo) * 0.3 or 10.0
+    ax.set_xlim(lo - (pad * 0.1 if lo < 0 else 0), hi + pad)
+    ax.set_xlabel("Days late against the original baseline finish (negative = early)")
+    fig.legend(handles=[Patch(facecolor=COLORS["budget"], hatch="//", edgecolor="white", label="Re-baselined away"),
+                        Patch(color=COLORS["worse"], label="Late against the current baseline"),
+                        Patch(color=COLORS["better"], label="Early against the current baseline")],
+               loc="outside lower center", ncols=3, fontsize=8.5)
     return fig
