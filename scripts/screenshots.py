@@ -67,11 +67,15 @@ def main_figures(db: Path, month=None) -> dict[str, plt.Figure]:
         mta = mta.merge(worst[["project_id", "milestone_id"]])
         kpis = kpi_metrics.kpis(con, as_of=as_of)
         changes = drift_metrics.drift(con, as_of=as_of)
+        history = metrics.performance_history(con, period_to=as_of)
+        baselines = metrics.baseline_slip(con, as_of=as_of)
     return {
         "budget_variance": figures.budget_variance_chart(variance),
         "budget_s_curve": figures.budget_s_curve(curve, currency=currency, as_of=as_of.replace(day=1)),
-        "cpi_spi_quadrant": figures.cpi_spi_quadrant(evm),
+        "cpi_spi_quadrant": figures.cpi_spi_quadrant(evm, schedule="spi_t"),
         "evm_s_curve": figures.evm_s_curve(series, currency=currency),
+        "performance_trend": figures.performance_trend(history),
+        "baseline_slip": figures.baseline_slip_chart(baselines),
         "resource_load": figures.resource_heatmap(load, by="team", as_of=as_of),
         "risk_matrix": figures.risk_matrix_chart(matrix),
         "exposure_trend": figures.exposure_trend_chart(exposure, currency=currency),

@@ -32,3 +32,26 @@ def test_kpi_tiles_show_value_rag_target_and_trend():
     assert "52.6%" in html and "target 80% ▼ worse" in html
     assert "99.6" in html and "▶ no change" in html
     assert "n/a" in html and "target 90%</div>" in html
+
+
+def test_a_tiny_kpi_change_is_written_without_an_exponent():
+    from pmo_analytics.present.format import kpi_change
+
+    # SPI(t) median 0.956300 -> 0.956255 on the demo: -0.000045, which "+.2g" wrote as -4.5e-05
+    assert kpi_change(-4.5e-05, "ratio") == "-0.000045"
+    assert kpi_change(-0.04, "%") == "-0.04 pt" and kpi_change(2.04, "%") == "+2.0 pt"
+    assert kpi_change(0.013, "ratio") == "+0.01" and kpi_change(0, "ratio") == ""
+
+
+def test_kpi_coverage_says_what_was_not_reported():
+    from types import SimpleNamespace as Row
+
+    from pmo_analytics.present.tiles import kpi_coverage
+
+    words = {"population": "active projects", "not_reported": "progress not reported"}
+    assert kpi_coverage(Row(value=float("nan"), n=0, n_missing=244, **words)) == \
+        "progress not reported (244 active projects)"
+    assert kpi_coverage(Row(value=0.96, n=12, n_missing=3, **words)) == \
+        "12 of 15 active projects: progress not reported for 3"
+    assert kpi_coverage(Row(value=0.96, n=15, n_missing=0, **words)) == ""
+    assert kpi_coverage(Row(value=None, n=0, n_missing=0, **words)) == "no active projects in this snapshot"

@@ -20,6 +20,7 @@ One rule each, so a tile, a chart label and the monthly report never disagree:
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 
 MISSING = "–"       # an amount or percent that is not known
 NOT_MEASURED = "n/a"  # a KPI without a value
@@ -118,7 +119,10 @@ def kpi_change(value, unit: str) -> str:
         return ""
     value = float(value)
     decimals = {"%": 1, "ratio": 2, "days": 0, "count": 0}.get(unit, 1)
-    number = f"{value:+,.{decimals}f}" if round(value, decimals) else f"{value:+.2g}"
+    if round(value, decimals):
+        number = f"{value:+,.{decimals}f}"
+    else:  # two significant figures, never in exponent notation (-0.000045, not -4.5e-05)
+        number = f"{Decimal(f'{value:.2g}'):+f}"
     return number + {"%": " pt", "days": " days"}.get(unit, "")
 
 
