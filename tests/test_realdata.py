@@ -484,3 +484,14 @@ def test_uk_gmpp_2023_overview_shows_no_spi_and_says_progress_is_not_reported(uk
     # measured over part of the portfolio: 206 of the 244 have a budget
     assert "206 of 244 active projects: no budget reported for 38" in tiles["within_budget_share"]
     assert "no achieved milestones in this snapshot" in tiles["milestone_on_time_rate"]
+    # the budget dashboard's earned value view says the same in place of its quadrant
+    from pmo_analytics.ui.views.budget import EvmView
+
+    evm_view = EvmView(bar)
+    first, *curves = evm_view.draw(evm_view.frames, bar.filters())
+    import matplotlib.pyplot as plt
+
+    for fig in curves:  # the PV / AC curve, which needs no progress
+        plt.close(fig)
+    assert isinstance(first, str) and "Progress is not reported for any of the 244 projects" in first
+    assert evm_view.table[["ev", "cpi", "spi_t", "eac"]].isna().all().all()

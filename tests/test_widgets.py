@@ -39,8 +39,8 @@ def read(db, func, *args, **kwargs) -> pd.DataFrame:
 # The columns each view's table shows a director, written out here (not read from the view).
 BUDGET_COLUMNS = ["project_id", "name", "portfolio", "status", "currency", "budget", "forecast", "committed", "consumed",
                "variance", "variance_pct", "over_budget"]
-EVM_COLUMNS = ["project_id", "name", "portfolio", "bac", "pv", "ev", "ac", "cpi", "spi", "eac", "vac", "spi_t",
-            "forecast_finish"]
+EVM_COLUMNS = ["project_id", "name", "portfolio", "status", "bac", "pv", "ev", "ac", "cpi", "spi_t", "eac", "forecast",
+               "eac_gap_pct", "vac", "forecast_finish", "actual_finish"]
 RISK_COLUMNS = ["risk_id", "project_id", "project_name", "title", "status", "owner", "probability", "impact", "score",
              "emv", "due_date", "overdue"]
 KPI_COLUMNS = ["kpi", "label", "unit", "value", "n", "n_missing", "target", "rag", "trend", "improving"]

@@ -5,7 +5,7 @@ from typing import ClassVar
 
 from pmo_analytics import metrics
 from pmo_analytics.periods import month_end
-from pmo_analytics.present import figures
+from pmo_analytics.present import figures, tiles
 from pmo_analytics.ui.views.base import View
 
 
@@ -33,10 +33,12 @@ class BudgetView(View):
 
 class EvmView(View):
     title = "Earned value"
-    question = ("Are projects delivering the value planned for what they cost? CPI against SPI per "
-                "project (bottom-left = behind and over budget) and the PV / EV / AC curves.")
-    columns: ClassVar[list[str]] = ["project_id", "name", "portfolio", "bac", "pv", "ev", "ac", "cpi", "spi", "eac", "vac",
-               "spi_t", "forecast_finish"]
+    question = ("Are projects delivering the value planned for what they cost? CPI against SPI(t) per "
+                "project (bottom-left = behind and over budget), the EAC against the bottom-up forecast, "
+                "and the PV / EV / AC curves.")
+    columns: ClassVar[list[str]] = ["project_id", "name", "portfolio", "status", "bac", "pv", "ev", "ac", "cpi",
+                                    "spi_t", "eac", "forecast", "eac_gap_pct", "vac", "forecast_finish",
+                                    "actual_finish"]
 
     def load(self, con, f):
         return {"evm": metrics.evm(con, **f), "series": metrics.evm_series(con, **f)}
@@ -45,8 +47,13 @@ class EvmView(View):
         return frames["evm"].sort_values(["cpi", "project_id"], na_position="last")[self.columns]
 
     def draw(self, frames, f):
-        curve = figures.evm_s_curve(frames["series"], currency=self.bar.currency)
-        return [curve] if f["project_ids"] else [figures.cpi_spi_quadrant(frames["evm"]), curve]
+        curve = figures.evm_s_curve(frames["series"], currency=self.bar.currency)  # PV and AC need no progress
+        if f["project_ids"]:
+            return [curve]
+        evm = frames["evm"]
+        if len(evm) and not evm["progress_reported"].any():
+            return [tiles.progress_not_reported(len(evm)), curve]
+        return [figures.cpi_spi_quadrant(evm, schedule="spi_t"), curve]
 
 
 __all__ = ["BudgetView", "EvmView"]
