@@ -32,7 +32,7 @@ def budget_variance_chart(df: pd.DataFrame, top: int | None = 20, currency: str 
 
     Budget (grey), forecast (blue, or the warning colour when over budget) and consumed with the
     open commitments stacked on it; the variance in % of budget is written in its RAG colour
-    (format.variance_rag). Rows are sorted by variance, largest overspend at the top; with `top`,
+    (format.variance_rag). A closed or cancelled project's label says so. Rows are sorted by variance, largest overspend at the top; with `top`,
     only the rows with the largest absolute variance are shown. Each BarContainer is labelled
     ("Budget", "Forecast", "Consumed", "Committed") and holds one bar per row, top row first.
     """
@@ -54,7 +54,11 @@ def budget_variance_chart(df: pd.DataFrame, top: int | None = 20, currency: str 
     ax.barh(y + h, consumed, height=h, color=COLORS["consumed"], label="Consumed")
     ax.barh(y + h, shown["committed"].fillna(0), left=consumed, height=h, color=COLORS["committed"],
             label="Committed")
-    ax.set_yticks(y, [row_label(r) for _, r in shown.iterrows()])
+    # A closed project's forecast is its final spend and is never "over budget" (it cannot be managed
+    # any more); a cancelled one has no variance. The label says why the bar is not in the warning colour.
+    ended = shown["status"] if "status" in shown.columns else pd.Series(None, index=shown.index)
+    ax.set_yticks(y, [row_label(r) + (f" ({st})" if st in ("closed", "cancelled") else "")
+                      for (_, r), st in zip(shown.iterrows(), ended)])
     ax.invert_yaxis()
     ax.grid(axis="y", visible=False)
     ax.margins(y=0.01)
