@@ -39,3 +39,13 @@ def test_headline_follows_filters(con):
     h = headline(con, portfolio="Infrastructure").iloc[0]
     assert (h["projects"], h["budget"], h["active_risks"]) == (1, pytest.approx(45000.50), 0)
     assert headline(con, portfolio="x' OR 1=1 --").empty
+
+
+def test_headline_is_one_of_the_metrics(demo_db):
+    """The README lists headline among the metrics: it is reachable as metrics.headline."""
+    import pmo_analytics
+    from pmo_analytics import metrics
+
+    with pmo_analytics.connect(demo_db) as con:
+        row = metrics.headline(con, as_of="2026-10").iloc[0]
+    assert row["projects"] == 60 and row["cancelled"] == 1

@@ -19,6 +19,7 @@ from pmo_analytics.metrics.options import (
     snapshot_projects,
 )
 from pmo_analytics.metrics.performance import performance_history
+from pmo_analytics.metrics.portfolio import headline
 from pmo_analytics.metrics.resources import over_allocations, resource_load
 from pmo_analytics.metrics.risks import (
     exposure_trend,
@@ -37,5 +38,5 @@ __all__ = [
     "exposure_trend", "milestone_slippage", "milestone_summary", "milestone_trend", "kpis", "kpi_config",
     "kpi_distribution", "drift", "new_risks", "closed_risks", "slipped_milestones", "snapshot_pair",
     "resolve_as_of", "filter_options", "narrow_options", "snapshot_currency", "snapshot_header",
-    "snapshot_months", "snapshot_projects", "performance_history",
+    "snapshot_months", "snapshot_projects", "performance_history", "headline",
 ]
