@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 import hashlib
+import socket
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -89,3 +93,22 @@ def one_line_error(err: str) -> list[str]:
     """The error lines of a command's stderr; asserts there is no traceback."""
     assert "Traceback" not in err, err
     return [line for line in err.splitlines() if line.startswith("error")]
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on now (the server under test takes it next)."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def wait_until_serving(url: str, timeout: float = 60) -> bool:
+    """Polls `url`/ until the server answers; False when it has not within `timeout` seconds."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url + "/", timeout=2)
+            return True
+        except (urllib.error.URLError, ConnectionError):
+            time.sleep(0.3)
+    return False

@@ -10,7 +10,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,18 +23,13 @@ import pmo_analytics
 from pmo_analytics.metrics.portfolio import headline
 from pmo_analytics.present.format import money
 from pmo_analytics.store import loads
+from conftest import free_port, wait_until_serving
 
 pytestmark = pytest.mark.slow
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DASHBOARDS = ["overview", "budget", "resources", "risks", "milestones"]
 SOURCE_MARKERS = ["from pmo_analytics", "import ", "Traceback", "Error:", "def "]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -47,19 +41,12 @@ def live_db(demo_db, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(live_db):
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "pmo_analytics", "serve", "--db", str(live_db), "--port",
                              str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(url + "/", timeout=2)
-            break
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.3)
-    else:
+    if not wait_until_serving(url):
         proc.kill()
         pytest.fail("pmo serve did not start: " + (proc.stdout.read() if proc.stdout else ""))
     yield url

@@ -24,14 +24,11 @@ import re
 import resource
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 from pathlib import Path
 
@@ -46,6 +43,7 @@ from pmo_analytics.present import tiles as present_tiles
 from pmo_analytics.present.format import money
 from pmo_analytics.ui import dashboards
 from pmo_analytics.ui import views as widgets
+from conftest import free_port, wait_until_serving
 
 PORTFOLIO = "Infrastructure"
 MONTH = "2026-06"
@@ -207,12 +205,6 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 RECOVERY_SECONDS = 15  # measured 4-7 s on a quiet 2-core machine; before coalescing, about 20 minutes
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def live_db(demo_db, tmp_path_factory) -> Path:
     target = tmp_path_factory.mktemp("hostile") / "pmo.duckdb"
@@ -222,19 +214,12 @@ def live_db(demo_db, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(live_db):
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "pmo_analytics", "serve", "--db", str(live_db), "--port",
                              str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(url + "/", timeout=2)
-            break
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.3)
-    else:
+    if not wait_until_serving(url):
         stop(proc)
         pytest.fail("pmo serve did not start: " + (proc.stdout.read() if proc.stdout else ""))
     yield url

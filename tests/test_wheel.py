@@ -15,16 +15,13 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import sysconfig
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import free_port, wait_until_serving
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -101,29 +98,17 @@ def test_demo_and_month_from_another_folder(installed):
     assert "PMO monthly report" in (pack / "index.html").read_text(encoding="utf-8")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_serve_renders_a_dashboard_in_the_browser(installed):
     assert CHROMIUM, "Debian's chromium is needed: `make test` installs it (apt-get install chromium)"
     work = installed["work"]
     if not (work / "data" / "pmo.duckdb").exists():
         assert _pmo(installed, "demo", "--projects", "12", "--months", "3").returncode == 0
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen([str(installed["pmo"]), "serve", "--port", str(port)], cwd=work, env=installed["env"],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
         url = f"http://127.0.0.1:{port}"
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                urllib.request.urlopen(url + "/", timeout=2)
-                break
-            except (urllib.error.URLError, ConnectionError):
-                time.sleep(0.3)
+        wait_until_serving(url)
         from playwright.sync_api import sync_playwright
 
         with sync_playwright() as p:

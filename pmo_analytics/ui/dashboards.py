@@ -14,11 +14,11 @@ import ipywidgets as W
 from pmo_analytics import metrics
 from pmo_analytics.metrics import options as metric_options
 from pmo_analytics.metrics.portfolio import headline
-from pmo_analytics.present import figures, tiles
+from pmo_analytics.present import tiles
 from pmo_analytics.store.connection import connect
 from pmo_analytics.ui.filterbar import FilterBar
 from pmo_analytics.ui.views.base import FRIENDLY_ERROR, View
-from pmo_analytics.ui.views.budget import BudgetView, EvmView
+from pmo_analytics.ui.views.budget import BudgetView, EvmView, quadrant
 from pmo_analytics.ui.views.delivery import MilestoneView, ResourceView, RiskView
 from pmo_analytics.ui.views.kpis import KpiView
 
@@ -73,10 +73,7 @@ class HeadlineView(View):
         return worst.sort_values("variance_pct", ascending=False, na_position="last").head(self.worst)[self.columns]
 
     def draw(self, frames, f):
-        evm = frames["evm"]
-        if len(evm) and not evm["progress_reported"].any():
-            return [tiles.progress_not_reported(len(evm))]
-        return [figures.cpi_spi_quadrant(evm, title="Cost and schedule performance", schedule="spi_t")]
+        return [quadrant(frames["evm"], title="Cost and schedule performance")]
 
     def refresh(self, *args):
         super().refresh(*args)

@@ -50,10 +50,15 @@ class EvmView(View):
         curve = figures.evm_s_curve(frames["series"], currency=self.bar.currency)  # PV and AC need no progress
         if f["project_ids"]:
             return [curve]
-        evm = frames["evm"]
-        if len(evm) and not evm["progress_reported"].any():
-            return [tiles.progress_not_reported(len(evm)), curve]
-        return [figures.cpi_spi_quadrant(evm, schedule="spi_t"), curve]
+        return [quadrant(frames["evm"]), curve]
 
 
-__all__ = ["BudgetView", "EvmView"]
+def quadrant(evm, title: str = "Cost and schedule performance (CPI vs SPI(t))"):
+    """The CPI / SPI(t) quadrant of evm's frame, or one line in its place when no project of the
+    selection reported progress (so none has a CPI or SPI(t))."""
+    if len(evm) and not evm["progress_reported"].any():
+        return tiles.progress_not_reported(len(evm))
+    return figures.cpi_spi_quadrant(evm, title=title, schedule="spi_t")
+
+
+__all__ = ["BudgetView", "EvmView", "quadrant"]
