@@ -23,6 +23,7 @@ import pytest
 
 from pmo_analytics.serve import command as serve_module
 from pmo_analytics.settings import SERVE_CULL_TIMEOUT, SERVE_MAX_KERNELS
+from conftest import free_port
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 MAX_KERNELS = 3
@@ -30,12 +31,6 @@ CULL_SECONDS = 3
 RENDER = "/voila/render/overview.ipynb"
 FULL = f"too many dashboards open on this server ({MAX_KERNELS}); close one or try again shortly"
 CROSS_SITE = "refused: dashboards open only at their own address, not from inside another site's page"
-
-
-def _free_port(host="127.0.0.1") -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
 
 
 class Server:
@@ -92,7 +87,7 @@ def wait_for_no_kernels(server, timeout=20.0) -> float:
 
 
 def start_server(db: Path, tmp: Path, *extra: str, host="127.0.0.1") -> Server:
-    port = _free_port(host)
+    port = free_port(host)
     log = tmp / f"serve-{port}.log"
     with open(log, "w") as out:
         proc = subprocess.Popen([sys.executable, "-m", "pmo_analytics", "serve", "--db", str(db), "--port",
