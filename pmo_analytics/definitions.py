@@ -44,3 +44,35 @@ def previous_snapshots(loads: str = "loads") -> str:
     """SQL listing each loaded snapshot (as_of) with the one before it (prev_as_of, NULL for the first):
     month-over-month changes compare with the previous *loaded* snapshot, whatever the gap."""
     return f"SELECT as_of, lag(as_of) OVER (ORDER BY as_of) AS prev_as_of FROM {loads}"
+
+
+# Values a PMO would question before a director sees them (a 33,767% variance is a unit slip, a CPI
+# of 40 a missing actual): the data-quality report lists them (validation.plausibility) and tables
+# and charts mark them with PLAUSIBILITY_MARK (present.tables). measure: (lowest, highest) accepted.
+PLAUSIBLE = {
+    "variance_pct": (-95.0, 500.0),  # forecast against budget, in % of budget
+    "cpi": (0.1, 5.0),
+    "spi": (0.1, 5.0),
+    "spi_t": (0.1, 5.0),
+}
+PLAUSIBILITY_MARK = "⚠"
+
+
+def implausible(measure: str, value) -> str | None:
+    """Why `value` of `measure` (a key of PLAUSIBLE) would be questioned ("above 500"), else None
+    (missing values and measures without a range are never implausible)."""
+    bounds = PLAUSIBLE.get(measure)
+    if bounds is None or value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    if number != number:  # NaN: missing
+        return None
+    low, high = bounds
+    if number > high:
+        return f"above {high:g}"
+    if number < low:
+        return f"below {low:g}"
+    return None
