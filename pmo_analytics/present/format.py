@@ -156,8 +156,21 @@ def variance_rag(variance_pct) -> str | None:
     return "green" if pct <= 0 else "amber" if pct <= VARIANCE_AMBER_PCT else "red"
 
 
+def plural(n, word: str, many: str | None = None) -> str:
+    """"1 project", "3 projects", "1,204 rows": a count with its noun (`many` for an irregular plural)."""
+    n = int(n)
+    return f"{n:,} {word if n == 1 else many or word + 's'}"
+
+
+def no_negative_zero(text: str) -> str:
+    """"-0.0" reads as "0.0": a negative number that rounds to zero loses its sign."""
+    if text.startswith("-") and not text.strip("-0.,%"):
+        return text[1:]
+    return text
+
+
 __all__ = [
     "CURRENCY_SYMBOLS", "MISSING", "NOT_MEASURED", "NO_DATA", "NO_RAG", "RAG", "RAG_TINT", "TREND_ARROWS",
     "VARIANCE_AMBER_PCT", "is_missing", "kpi_change", "kpi_target", "kpi_value", "money", "money_scale",
-    "percent", "rag_colour", "trend_arrow", "trend_text", "variance_rag",
+    "no_negative_zero", "percent", "plural", "rag_colour", "trend_arrow", "trend_text", "variance_rag",
 ]
