@@ -28,11 +28,13 @@ FRIENDLY_ERROR = ("This view could not be drawn for this selection. Try another 
 
 
 def show(fig) -> None:
-    """Displays a figure and closes it (so the inline backend does not show it a second time)."""
+    """Displays a figure and closes it (so the inline backend does not show it a second time); any
+    other displayable (a finding, a table, a one-line note) is displayed as it is."""
     try:
         display(fig)
     finally:
-        plt.close(fig)
+        if isinstance(fig, plt.Figure):
+            plt.close(fig)
 
 
 def _display_data(obj) -> dict:
