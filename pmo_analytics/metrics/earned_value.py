@@ -3,8 +3,10 @@
 Everything comes from one snapshot (as_of; performance.performance_history runs the same status query
 at every snapshot). Periods are months (budget_lines.period, first of month); a project's period 1 is
 its first budget period, and its timeline runs without gaps to the as_of month.
-    PV(t) = cumulative budget_lines.budget, all categories, through period t
-    AC(t) = cumulative budget_lines.consumed through period t
+    PV(t) = cumulative budget_lines.budget, all categories, through period t; missing when no budget
+            is reported through t (an unreported value is never 0; without BAC, PV is still shown)
+    AC(t) = cumulative budget_lines.consumed through period t; missing when no consumed value is
+            reported through t (then CPI, CV, every EAC and TCPI are missing too)
     EV(t) = percent_complete(t) / 100 x BAC, BAC = projects.bac; a month without a progress row carries
             the last reported percent forward (a report before period 1 carries into it). Missing
             progress is not 0% complete: up to a project's first report (in evm, no report up to the
@@ -13,7 +15,7 @@ its first budget period, and its timeline runs without gaps to the as_of month.
             and progress_reported is FALSE. (Before issue 13 a 0% report at period 1 stood for it.)
 Cost and schedule indices: CV = EV - AC, SV = EV - PV, CPI = EV / AC, SPI = EV / PV.
 cpi_3m = (EV(t) - EV(t-3)) / (AC(t) - AC(t-3)), the CPI of the last 3 months (EV and AC before period 1
-are 0; missing when no progress was reported by period t-3).
+are 0; missing when no progress, or no consumed value, was reported by period t-3).
 Forecasts: eac = eac_cpi = BAC / CPI (the default EAC: the cost efficiency so far persists);
 eac_remaining_at_budget = AC + (BAC - EV) (the remaining work at planned cost);
 eac_cpi_spi = AC + (BAC - EV) / (CPI x SPI) (cost and schedule pressure both persist);
@@ -101,13 +103,14 @@ def _base_ctes(snapshots: str, pcond: str) -> str:
     lines AS (  -- all categories of a project's month together
         SELECT pj.k, pj.status_month, CAST(date_trunc('month', b.period) AS DATE) AS period,
                sum(coalesce(b.budget, 0)) AS budget, sum(coalesce(b.consumed, 0)) AS consumed,
-               sum(b.forecast) AS forecast
+               count(b.budget) AS n_budget, count(b.consumed) AS n_consumed, sum(b.forecast) AS forecast
         FROM budget_lines b JOIN p pj ON pj.project_id = b.project_id AND pj.as_of = b.as_of
         GROUP BY ALL
     ),
     firsts AS (SELECT k, min(period) AS first_period, sum(forecast) AS forecast FROM lines GROUP BY k),
     cumulative AS (
         SELECT k, period, budget, sum(budget) OVER w AS pv, sum(consumed) OVER w AS ac,
+               sum(n_budget) OVER w AS n_pv, sum(n_consumed) OVER w AS n_ac,
                lead(period) OVER w AS next_period
         FROM lines
         WINDOW w AS (PARTITION BY k ORDER BY period)
@@ -236,20 +239,28 @@ _INDICES = f"""
              c
     )"""
 
+def _reported(total: str, count: str) -> str:
+    """The cumulative `total` when `count` values were reported into it, else missing: a sum of no
+    reported values is not 0."""
+    return f"(CASE WHEN {count} > 0 THEN {total} END)"
+
+
 # The status month only: sums and last values up to it, and up to three months before for cpi_3m.
 _STATUS_BASE = f"""
     status AS (
         SELECT pr.*, pr.status_month AS period,
                CAST(datediff('month', pr.first_period, pr.status_month) + 1 AS INTEGER) AS idx,
-               coalesce(l.pv, 0) AS pv, coalesce(l.ac, 0) AS ac,
-               CASE WHEN idx > 3 THEN coalesce(l.ac_3, 0) ELSE 0 END AS ac_3,
+               {_reported("l.pv", "l.n_pv")} AS pv, {_reported("l.ac", "l.n_ac")} AS ac,
+               CASE WHEN idx > 3 THEN {_reported("l.ac_3", "l.n_ac_3")} ELSE 0 END AS ac_3,
                g.percent_complete, g.percent_complete * pr.bac / 100 AS ev,
                CASE WHEN idx > 3 THEN g.percent_complete_3 * pr.bac / 100 ELSE 0 END AS ev_3,
                g.k IS NOT NULL AS progress_reported
         FROM proj pr
         LEFT JOIN (
-            SELECT l.k, sum(l.budget) AS pv, sum(l.consumed) AS ac,
-                   sum(l.consumed) FILTER (WHERE l.period <= l.status_month - INTERVAL 3 MONTH) AS ac_3
+            SELECT l.k, sum(l.budget) AS pv, sum(l.consumed) AS ac, sum(l.n_budget) AS n_pv,
+                   sum(l.n_consumed) AS n_ac,
+                   sum(l.consumed) FILTER (WHERE l.period <= l.status_month - INTERVAL 3 MONTH) AS ac_3,
+                   sum(l.n_consumed) FILTER (WHERE l.period <= l.status_month - INTERVAL 3 MONTH) AS n_ac_3
             FROM lines l WHERE l.period <= l.status_month GROUP BY l.k
         ) l ON l.k = pr.k
         LEFT JOIN (
@@ -278,7 +289,9 @@ def _until(row: str, status_month: str) -> str:
 _SERIES_BASE = f"""
     spine AS (
         SELECT * EXCLUDE (i, period), CAST(period + to_months(CAST(i AS INTEGER)) AS DATE) AS period
-        FROM (SELECT pr.*, r.period, r.pv, r.ac, unnest(range(0, {_until("r", "pr.status_month")})) AS i
+        FROM (SELECT pr.*, r.period, {_reported("r.pv", "r.n_pv")} AS pv,
+                     {_reported("r.ac", "r.n_ac")} AS ac,
+                     unnest(range(0, {_until("r", "pr.status_month")})) AS i
               FROM points r JOIN proj pr ON pr.k = r.k
               WHERE r.period <= pr.status_month)
     ),
