@@ -1,4 +1,5 @@
-"""The figures: titles, axis labels with units, bar and cell counts, colours, and the no-data figure."""
+"""The figures: titles, axis labels with units, bar and cell counts, colours, and the Note in place of a
+figure without data."""
 from __future__ import annotations
 
 import matplotlib
@@ -118,11 +119,12 @@ def test_cpi_spi_quadrant_points_lines_and_labels(demo):
     ax = fig.axes[0]
     assert "SPI" in ax.get_xlabel() and "CPI" in ax.get_ylabel()
     assert len(ax.collections[0].get_offsets()) == demo["evm"][["cpi", "spi"]].dropna().shape[0]
-    quadrant_labels = [t.get_text() for t in ax.texts]
-    assert "Behind schedule\nover budget" in quadrant_labels
-    assert len(ax.texts) == 4 + 3  # four quadrant labels, three worst projects
+    quadrant_labels = [t.get_text() for t in ax.texts if t.get_gid() == "quadrant"]
+    assert "Behind schedule\nover budget" in quadrant_labels and len(quadrant_labels) == 4
+    names = [t.get_text() for t in ax.texts if t.get_gid() == "project"]
+    assert len(names) == 3  # the three worst projects
     worst = demo["evm"].assign(s=demo["evm"]["cpi"] * demo["evm"]["spi"]).nsmallest(1, "s").iloc[0]
-    assert any(t.startswith(worst["project_id"]) for t in quadrant_labels)
+    assert any(t.startswith(worst["project_id"]) for t in names)
 
 
 def test_resource_heatmap_one_cell_per_team_and_week(demo):
@@ -308,9 +310,15 @@ def test_performance_trend_one_project_has_two_lines():
 
 def test_performance_trend_without_progress_says_so():
     frame = history_frame().assign(cpi=float("nan"), spi_t=float("nan"), progress_reported=False)
-    fig = figures.performance_trend(frame)
-    assert texts(fig) == ["Progress is not reported: no CPI or SPI(t) to show"]
-    assert title(fig) == "Cost and schedule performance as reported (CPI and SPI(t))"
+    note = figures.performance_trend(frame)
+    assert isinstance(note, figures.Note)
+    assert note.text == "Progress is not reported for any project: no CPI or SPI(t) to plot (missing, not 0)"
+
+
+def test_performance_trend_of_one_snapshot_says_a_trend_needs_two():
+    frame = history_frame()
+    note = figures.performance_trend(frame[frame["as_of"] == pd.Timestamp("2026-02-28")])
+    assert note.text == "Only one snapshot is loaded (Feb 2026): the trend needs two or more"
 
 
 def test_performance_trend_on_the_demo(demo):
@@ -336,7 +344,7 @@ def test_baseline_slip_largest_original_slip_first_and_missing_counted():
     fig = figures.baseline_slip_chart(slip_frame())
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["P2 Beta", "P1 Alpha", "P4 Delta"]
-    assert subtitle(ax) == "3 projects; 2 without a baseline or forecast finish left out"
+    assert subtitle(ax) == "3 projects, largest slip on top; 2 without a baseline or forecast finish left out"
     containers = bars(ax)
     assert set(containers) == {"Re-baselined", "Against current baseline"}
     assert [p.get_width() for p in containers["Re-baselined"].patches] == [60, 0, 0]
@@ -357,8 +365,8 @@ def test_baseline_slip_keeps_the_top_and_says_so():
 
 def test_baseline_slip_without_any_slip_says_so():
     frame = slip_frame().iloc[[2, 4]]
-    fig = figures.baseline_slip_chart(frame)
-    assert texts(fig) == ["No project has a baseline and a forecast finish: no slip to show"]
+    note = figures.baseline_slip_chart(frame)
+    assert note.text == "No project has a baseline and a forecast finish: no slip to show"
 
 
 def test_baseline_slip_on_the_demo(demo):
@@ -369,22 +377,13 @@ def test_baseline_slip_on_the_demo(demo):
     assert len(bars(ax)["Against current baseline"].patches) == 15
 
 
-@pytest.mark.parametrize("func", [
-    figures.budget_variance_chart, figures.budget_s_curve, figures.evm_s_curve, figures.cpi_spi_quadrant,
-    figures.resource_heatmap, figures.risk_matrix_chart, figures.exposure_trend_chart,
-    figures.milestone_trend_chart, figures.kpi_tiles, figures.kpi_distribution_chart, figures.drift_chart,
-    figures.performance_trend, figures.baseline_slip_chart])
-def test_empty_frames_say_no_data(func):
-    fig = func(pd.DataFrame())
-    assert figures.NO_DATA in texts(fig)
-    assert title(fig)
-
-
 def test_no_data_for_a_filter_that_matches_nothing(demo_db):
     with pmo_analytics.connect(demo_db) as con:
         frame = metrics.budget_variance(con, portfolio="no such portfolio")
-    fig = figures.budget_variance_chart(frame)
-    assert texts(fig) == [figures.NO_DATA]
+    note = figures.budget_variance_chart(frame)
+    assert isinstance(note, figures.Note)
+    assert note.text == "No project has a budget or a forecast in this selection: no variance to show"
+    assert plt.get_fignums() == []  # no figure was made for it
 
 
 def test_figures_leave_global_style_alone(demo):

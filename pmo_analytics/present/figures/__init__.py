@@ -1,10 +1,12 @@
-"""Figures for the PMO views: each takes a metrics DataFrame and returns a matplotlib Figure.
+"""Figures for the PMO views: each takes a metrics DataFrame and returns a matplotlib Figure, or a Note
+(one line, shown as HTML) when the frame lacks what the figure draws: never an empty axis.
 
 Every function draws one question's answer with a title, labelled axes with units (the currency comes from
 the frame's `currency` column unless given) and fonts readable at dashboard size. None calls plt.show:
-the caller displays the figure and closes it (`display(fig); plt.close(fig)`). An empty frame gives a
-figure that says "No data for this selection" instead of raising. One module per area; numbers are
-written with the rules of present/format.py. Importing this package changes no global matplotlib setting.
+the caller displays the figure and closes it (ui.views.show). An empty frame, or one without the
+figure's inputs (one snapshot for a trend, no monthly phasing for a curve, no progress for CPI), gives
+a Note saying why. One module per area; numbers are written with the rules of present/format.py.
+Importing this package changes no global matplotlib setting.
 """
 from pmo_analytics.present.figures.base import (
     COLORS,
@@ -12,17 +14,19 @@ from pmo_analytics.present.figures.base import (
     NO_DATA,
     RAG,
     RAG_TINT,
+    Note,
     currency_of,
-    empty_figure,
     figure_function,
+    integer_axis,
     money_axis,
     money_label,
 )
 from pmo_analytics.present.figures.budget import budget_s_curve, budget_variance_chart
 from pmo_analytics.present.figures.changes import DRIFT_MEASURES, drift_chart
-from pmo_analytics.present.figures.earned_value import cpi_spi_quadrant, evm_s_curve, performance_trend
+from pmo_analytics.present.figures.earned_value import evm_s_curve, performance_trend
 from pmo_analytics.present.figures.kpis import format_kpi, kpi_distribution_chart, kpi_tiles
 from pmo_analytics.present.figures.milestones import baseline_slip_chart, milestone_trend_chart
+from pmo_analytics.present.figures.quadrant import cpi_spi_quadrant
 from pmo_analytics.present.figures.resources import LOAD_CMAP, resource_heatmap
 from pmo_analytics.present.figures.risks import RISK_ZONES, exposure_trend_chart, risk_matrix_chart
 
@@ -32,6 +36,7 @@ __all__ = [
     "DRIFT_MEASURES",
     "LOAD_CMAP",
     "NO_DATA",
+    "Note",
     "RAG",
     "RAG_TINT",
     "RISK_ZONES",
@@ -41,11 +46,11 @@ __all__ = [
     "cpi_spi_quadrant",
     "currency_of",
     "drift_chart",
-    "empty_figure",
     "evm_s_curve",
     "exposure_trend_chart",
     "figure_function",
     "format_kpi",
+    "integer_axis",
     "kpi_distribution_chart",
     "kpi_tiles",
     "milestone_trend_chart",

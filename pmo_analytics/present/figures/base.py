@@ -1,4 +1,5 @@
-"""What every figure shares: the house style, the palette, the no-data figure, money axes and labels.
+"""What every figure shares: the house style, the palette, the Note shown in place of a figure whose
+inputs are absent, money axes and labels.
 
 Figures are made with pyplot (so the inline backend shows them) inside a local style context:
 importing this module changes no global matplotlib setting.
@@ -6,7 +7,6 @@ importing this module changes no global matplotlib setting.
 from __future__ import annotations
 
 import functools
-import inspect
 import itertools
 import math
 import textwrap
@@ -15,9 +15,10 @@ import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.ticker import Formatter
+from matplotlib.ticker import Formatter, MaxNLocator
 
 from pmo_analytics.present import format as fmt
+from pmo_analytics.present import tiles
 from pmo_analytics.present.format import CURRENCY_SYMBOLS, NO_DATA, RAG, RAG_TINT
 
 # One palette for every view.
@@ -26,6 +27,7 @@ COLORS = {
     "forecast": "#2b6cb0",   # forecast within budget
     "warning": "#e8590c",    # over budget / worse: the one colour that shouts
     "consumed": "#1c3d5a",   # actuals
+    "final": "#8e7cc3",      # a closed or cancelled project's final spend: no longer managed
     "committed": "#74a9d8",  # open orders
     "pv": "#868e96", "ev": "#2b8a3e", "ac": "#c92a2a",
     "better": "#2f9e44", "worse": "#e8590c", "total": "#495057", "muted": "#868e96",
@@ -42,28 +44,42 @@ STYLE = {
 }
 
 
-def figure_function(func):
-    """Runs a figure function in the house style; an empty or missing frame gives the no-data figure."""
-    default_title = inspect.signature(func).parameters["title"].default
+class Note:
+    """The one line shown in place of a figure whose inputs the data does not hold ("No resource plan
+    in these exports"): never an empty axis. Displays as HTML in the style of tiles.message."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return f"Note({self.text!r})"
+
+    def _repr_html_(self) -> str:
+        return tiles.message(self.text)
+
+
+def figure_function(func=None, *, empty: str = NO_DATA):
+    """Runs a figure function in the house style; an empty or missing frame gives Note(empty), the
+    figure's own reason why there is nothing to draw. Use as @figure_function(empty="...")."""
+    if func is None:
+        return lambda f: figure_function(f, empty=empty)
 
     @functools.wraps(func)
     def wrapper(df, *args, **kwargs):
+        if df is None or len(df) == 0:
+            return Note(empty)
         with plt.rc_context(STYLE):
-            if df is None or len(df) == 0:
-                return empty_figure(kwargs.get("title") or default_title)
             return func(df, *args, **kwargs)
+    wrapper.empty = empty
     return wrapper
 
 
-def empty_figure(title: str = "", message: str = NO_DATA, size=(8, 3)) -> plt.Figure:
-    """A figure with only the title and a message (by default "No data for this selection")."""
-    with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=size, layout="constrained")
-        fig.suptitle(title, x=0.01, ha="left")
-        ax.set_axis_off()
-        ax.text(0.5, 0.5, message, ha="center", va="center", fontsize=13, color=COLORS["muted"],
-                transform=ax.transAxes)
-        return fig
+def integer_axis(axis) -> None:
+    """Whole-number ticks on a count axis (no 0.5 projects)."""
+    axis.set_major_locator(MaxNLocator(integer=True))
 
 
 def titled_figure(title: str, subtitle: str = "", size=(10, 5.5), **kwargs):
@@ -144,7 +160,7 @@ def date_axis(axis) -> None:
 
 
 __all__ = [
-    "COLORS", "CURRENCY_SYMBOLS", "NO_DATA", "RAG", "RAG_TINT", "STYLE", "MoneyFormatter", "chart_money",
-    "currency_of", "date_axis", "empty_figure", "figure_function", "group_column", "money_axis",
-    "money_label", "row_label", "titled_figure",
+    "COLORS", "CURRENCY_SYMBOLS", "NO_DATA", "RAG", "RAG_TINT", "STYLE", "MoneyFormatter", "Note",
+    "chart_money", "currency_of", "date_axis", "figure_function", "group_column", "integer_axis",
+    "money_axis", "money_label", "row_label", "titled_figure",
 ]

@@ -5,11 +5,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from pmo_analytics.present import format as fmt
 from pmo_analytics.present.figures.base import (
     COLORS,
+    Note,
     chart_money,
     currency_of,
-    empty_figure,
     figure_function,
     money_axis,
     row_label,
@@ -32,16 +33,22 @@ def _change_text(value: float, unit: str, currency: str | None) -> str:
     if unit == "money":
         return chart_money(value, currency, signed=True)
     if unit == "days":
-        return f"{value:+,.0f} d"
+        return fmt.no_negative_zero(f"{value:+,.0f}") + " d"
     return f"{value:+g}"
 
 
-@figure_function
+_NO_DRIFT = ("No change to show: there is no earlier snapshot to compare with, or no project changed "
+             "since it")
+_NO_AMOUNT = "No project changed in an amount, a date or a RAG rating since the previous snapshot"
+
+
+@figure_function(empty=_NO_DRIFT)
 def drift_chart(df: pd.DataFrame, measure: str | None = None, top: int = 12, currency: str | None = None,
-                title: str = "What changed since the previous snapshot") -> plt.Figure:
+                title: str = "What changed since the previous snapshot") -> plt.Figure | Note:
     """A waterfall of drift's changes for one measure: each project's change, then the net change.
 
-    Projects are ordered by the size of their change (largest first); those beyond `top` are combined
+    Projects are ordered by the size of their change (largest first, ties by project); those beyond
+    `top` are combined
     into one bar. Each bar starts where the previous one ended, so the last bar ("Net change") is
     their sum. Worse changes (direction 'worse': positive) take the warning colour, better ones green.
     The measure defaults to forecast; rows without a numeric change (e.g. 'project') are left out.
@@ -49,19 +56,20 @@ def drift_chart(df: pd.DataFrame, measure: str | None = None, top: int = 12, cur
     numeric = df.dropna(subset=["change"])
     measures = list(dict.fromkeys(numeric["measure"]))
     if not measures:
-        return empty_figure(title)
+        return Note(_NO_AMOUNT)
     measure = measure if measure in measures else ("forecast" if "forecast" in measures else measures[0])
     unit, what = DRIFT_MEASURES.get(measure, ("", measure.replace("_", " ")))
     data = numeric[numeric["measure"] == measure]
-    data = data.reindex(data["change"].abs().sort_values(ascending=False).index)
+    data = (data.assign(_size=data["change"].abs())
+            .sort_values(["_size", "project_id"], ascending=[False, True], kind="stable"))
     shown, rest = data.head(top), data.iloc[top:]
     rows = [(row_label(r, 30), float(r["change"])) for _, r in shown.iterrows()]
     if len(rest):
-        rows.append((f"{len(rest)} other projects", float(rest["change"].sum())))
+        rows.append((fmt.plural(len(rest), "other project"), float(rest["change"].sum())))
     net = float(data["change"].sum())
     cur = currency_of(df, currency) if unit == "money" else None
-    fig, ax = titled_figure(title, f"{what}: {len(data)} project{'s' if len(data) != 1 else ''} changed; "
-                      "positive = worse", size=(10, 1.9 + 0.38 * (len(rows) + 1)))
+    fig, ax = titled_figure(title, f"{what}: {fmt.plural(len(data), 'project')} changed, largest change "
+                            "first; positive = worse", size=(10, 1.9 + 0.38 * (len(rows) + 1)))
     starts = np.concatenate([[0.0], np.cumsum([c for _, c in rows])[:-1]]) if rows else np.array([])
     changes = [c for _, c in rows] + [net]
     lefts = list(starts) + [0.0]

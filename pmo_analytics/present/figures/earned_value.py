@@ -1,20 +1,18 @@
-"""Earned-value figures: the PV / EV / AC S-curves, the CPI against SPI quadrant and the CPI / SPI(t) trend
-as reported at each snapshot."""
+"""Earned-value figures: the PV / EV / AC S-curves and the CPI / SPI(t) trend as reported at each snapshot
+(the CPI against SPI quadrant is in quadrant.py)."""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.patches import Rectangle
 
+from pmo_analytics.present import format as fmt
 from pmo_analytics.present.figures.base import (
     COLORS,
-    RAG,
-    RAG_TINT,
+    Note,
     chart_money,
     currency_of,
     date_axis,
-    empty_figure,
     figure_function,
     money_axis,
     money_label,
@@ -23,21 +21,33 @@ from pmo_analytics.present.figures.base import (
 )
 
 
-@figure_function
+_ONE_MONTH = ("Earned value is reported for one month only{when} in these exports: the PV / EV / AC curves "
+              "need values by month")
+_EVM_LINES = (("pv", "PV (planned value)", {"color": COLORS["pv"], "lw": 2.2, "ls": "--"}),
+              ("ev", "EV (earned value)", {"color": COLORS["ev"], "lw": 2.5}),
+              ("ac", "AC (actual cost)", {"color": COLORS["ac"], "lw": 2.2}))
+
+
+@figure_function(empty="No earned value series for this selection: no PV, EV or AC by month")
 def evm_s_curve(df: pd.DataFrame, currency: str | None = None,
-                title: str = "Earned value: planned, earned and actual cost") -> plt.Figure:
+                title: str = "Earned value: planned, earned and actual cost") -> plt.Figure | Note:
     """S-curves from evm_series: cumulative PV, EV and AC per month, added up over the projects.
 
-    For a single project the BAC is drawn as a horizontal line.
+    For a single project the BAC is drawn as a horizontal line. A measure no project has (EV without
+    progress reported) is left out and named in the subtitle; one month only gives a Note.
     """
+    periods = df["period"].dropna().unique()
+    if len(periods) < 2:
+        return Note(_ONE_MONTH.format(when=f" ({pd.Timestamp(periods[0]):%b %Y})" if len(periods) else ""))
     per = df.groupby("period", as_index=False)[["pv", "ev", "ac"]].sum().sort_values("period")
     cur = currency_of(df, currency)
     projects = df["project_id"].nunique() if "project_id" in df.columns else 1
-    fig, ax = titled_figure(title, f"{projects} project{'s' if projects != 1 else ''}, cumulative by month",
-                      size=(10, 5))
-    ax.plot(per["period"], per["pv"], color=COLORS["pv"], lw=2.2, ls="--", label="PV (planned value)")
-    ax.plot(per["period"], per["ev"], color=COLORS["ev"], lw=2.5, label="EV (earned value)")
-    ax.plot(per["period"], per["ac"], color=COLORS["ac"], lw=2.2, label="AC (actual cost)")
+    absent = [label.split(" ")[0] for m, label, _ in _EVM_LINES if df[m].isna().all()]
+    fig, ax = titled_figure(title, fmt.plural(projects, "project") + ", cumulative by month"
+                            + (f"; {' and '.join(absent)} not reported" if absent else ""), size=(10, 5))
+    for m, label, style in _EVM_LINES:
+        if df[m].notna().any():
+            ax.plot(per["period"], per[m], label=label, **style)
     if projects == 1 and "bac" in df.columns and df["bac"].notna().any():
         bac = float(df["bac"].dropna().iloc[-1])
         ax.axhline(bac, color=COLORS["total"], lw=1, ls=":")
@@ -51,58 +61,9 @@ def evm_s_curve(df: pd.DataFrame, currency: str | None = None,
     return fig
 
 
-_SCHEDULE_INDEX = {"spi": "SPI", "spi_t": "SPI(t)"}
-_SCHEDULE_FORMULA = {"spi": "EV / PV", "spi_t": "ES / AT"}
-
-
-@figure_function
-def cpi_spi_quadrant(df: pd.DataFrame, annotate: int = 6,
-                     title: str = "Cost and schedule performance (CPI vs SPI)", schedule: str = "spi") -> plt.Figure:
-    """Scatter of evm's SPI (x; `schedule="spi_t"`: SPI(t)) against CPI (y), one point per project,
-    sized by BAC.
-
-    Lines at 1.0 split the quadrants, which are labelled; the `annotate` worst projects (lowest
-    CPI x SPI) are named. Projects without a CPI or SPI are left out (counted in the subtitle).
-    """
-    name = _SCHEDULE_INDEX[schedule]
-    data = df.dropna(subset=["cpi", schedule]).rename(columns={schedule: "_x"})
-    if data.empty:
-        return empty_figure(title)
-    left_out = len(df) - len(data)
-    subtitle = f"{len(data)} projects" + (f" ({left_out} without CPI/{name} left out)" if left_out else "")
-    fig, ax = titled_figure(title, subtitle + "; point size = budget at completion", size=(9, 6.5))
-    lo = min(0.6, data["_x"].min() - 0.05, data["cpi"].min() - 0.05)
-    hi = max(1.4, data["_x"].max() + 0.05, data["cpi"].max() + 0.05)
-    zone = np.where((data["cpi"] >= 1) & (data["_x"] >= 1), "green",
-                    np.where((data["cpi"] < 1) & (data["_x"] < 1), "red", "amber"))
-    bac = data["bac"].fillna(0) if "bac" in data.columns else pd.Series(1.0, index=data.index)
-    sizes = 30 + 270 * np.sqrt(bac / bac.max()) if bac.max() > 0 else 60
-    ax.scatter(data["_x"], data["cpi"], s=sizes, c=[RAG[z] for z in zone], alpha=0.75,
-               edgecolors="white", linewidths=0.8, zorder=3)
-    ax.axhline(1, color=COLORS["total"], lw=1)
-    ax.axvline(1, color=COLORS["total"], lw=1)
-    ax.add_patch(Rectangle((lo, lo), 1 - lo, 1 - lo, color=RAG_TINT["red"], zorder=0))
-    ax.add_patch(Rectangle((1, 1), hi - 1, hi - 1, color=RAG_TINT["green"], zorder=0))
-    ax.set_xlim(lo, hi)
-    ax.set_ylim(lo, hi)
-    for x, y, text, ha, va in ((hi, hi, "Ahead of schedule\nunder budget", "right", "top"),
-                               (lo, hi, "Behind schedule\nunder budget", "left", "top"),
-                               (lo, lo, "Behind schedule\nover budget", "left", "bottom"),
-                               (hi, lo, "Ahead of schedule\nover budget", "right", "bottom")):
-        ax.text(x + (0.01 if ha == "left" else -0.01), y + (0.01 if va == "bottom" else -0.01), text,
-                ha=ha, va=va, fontsize=9, color=COLORS["muted"], style="italic")
-    worst = data.assign(_s=data["cpi"] * data["_x"]).nsmallest(annotate, "_s") if annotate else data[:0]
-    for _, r in worst.iterrows():
-        ax.annotate(row_label(r, 26), (r["_x"], r["cpi"]), xytext=(8, -3), textcoords="offset points",
-                    fontsize=8.5, color=COLORS["total"],
-                    arrowprops={"arrowstyle": "-", "color": COLORS["muted"], "lw": 0.6})
-    ax.set_xlabel(f"{name} = {_SCHEDULE_FORMULA[schedule]} (schedule; below 1 = behind)")
-    ax.set_ylabel("CPI = EV / AC (cost; below 1 = over budget)")
-    return fig
-
-
 _TREND = {"cpi": ("CPI", COLORS["forecast"]), "spi_t": ("SPI(t)", COLORS["ev"])}
-_NOT_REPORTED = "Progress is not reported: no CPI or SPI(t) to show"
+_NOT_REPORTED = "Progress is not reported for any project: no CPI or SPI(t) to plot (missing, not 0)"
+_ONE_SNAPSHOT = "Only one snapshot is loaded ({when}): the trend needs two or more"
 
 
 def _not_reported_at_latest(df: pd.DataFrame, measures: list[str]) -> tuple[int, int]:
@@ -134,19 +95,21 @@ def _trend_of_many(ax, df: pd.DataFrame, measures: list[str]) -> None:
         ax.plot(mid.index, mid[m], color=color, lw=2.4, marker="o", ms=4, label=f"{name} median", gid=m)
 
 
-@figure_function
+@figure_function(empty="No project in this selection: no CPI or SPI(t) to plot")
 def performance_trend(df: pd.DataFrame,
-                      title: str = "Cost and schedule performance as reported (CPI and SPI(t))") -> plt.Figure:
+                      title: str = "Cost and schedule performance as reported (CPI and SPI(t))") -> plt.Figure | Note:
     """CPI and SPI(t) from performance_history over the snapshots (as_of), with the 1.0 line.
 
     One project: its CPI and SPI(t) as two lines. Several: the median CPI and SPI(t) per snapshot,
     each over its interquartile band (25th to 75th percentile); the subtitle counts the projects and
     those without progress reported at the latest snapshot. The lines carry gid "cpi" and "spi_t";
-    with no CPI or SPI(t) at all (progress never reported) the figure says so.
+    with no CPI or SPI(t) at all (progress never reported), or one snapshot only, a Note says so.
     """
     measures = [m for m in _TREND if m in df.columns]
     if not measures or df[measures].isna().all().all():
-        return empty_figure(title, _NOT_REPORTED)
+        return Note(_NOT_REPORTED)
+    if df["as_of"].nunique() < 2:
+        return Note(_ONE_SNAPSHOT.format(when=f"{pd.Timestamp(df['as_of'].max()):%b %Y}"))
     projects = df["project_id"].nunique() if "project_id" in df.columns else 1
     missing, latest = _not_reported_at_latest(df, measures)
     at = f"{pd.Timestamp(df['as_of'].max()):%b %Y} (the latest snapshot)"
@@ -154,8 +117,8 @@ def performance_trend(df: pd.DataFrame,
         name = row_label(df.sort_values("as_of").iloc[-1], 48) if "project_id" in df.columns else "One project"
         subtitle = name + (f"; no progress reported in {at}" if missing else "; as reported at each snapshot")
     else:
-        subtitle = (f"{projects} projects: median and middle half per snapshot; "
-                    f"{missing} of {latest} without progress reported in {at}")
+        subtitle = (f"{projects:,} projects: median and middle half per snapshot; "
+                    f"{missing:,} of {latest:,} without progress reported in {at}")
     fig, ax = titled_figure(title, subtitle, size=(10, 5))
     (_trend_of_one if projects == 1 else _trend_of_many)(ax, df, measures)
     ax.axhline(1, color=COLORS["total"], lw=1, ls=":", gid="reference")

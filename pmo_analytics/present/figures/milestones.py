@@ -11,38 +11,60 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.patches import Patch
 
+from pmo_analytics.present import format as fmt
 from pmo_analytics.present.figures.base import (
     COLORS,
+    Note,
     date_axis,
-    empty_figure,
     figure_function,
     row_label,
     titled_figure,
 )
 
 
-@figure_function
+_NO_MILESTONES = ("No milestone forecasts to trace for this selection: no milestones in these exports, or "
+                  "none late or likely to miss")
+
+
+def _by_slip(data: pd.DataFrame, keys: list[str]) -> list:
+    """The milestone groups, largest slip at the latest snapshot first (ties and unknown slips by key)."""
+    groups = list(data.groupby(keys, sort=True))
+    if "slip_days" not in data.columns:
+        return groups
+    slip = [g.sort_values("as_of")["slip_days"].astype(float).iloc[-1] for _, g in groups]
+    order = sorted(range(len(groups)), key=lambda i: (pd.isna(slip[i]), -(slip[i] if pd.notna(slip[i]) else 0), i))
+    return [groups[i] for i in order]
+
+
+@figure_function(empty=_NO_MILESTONES)
 def milestone_trend_chart(df: pd.DataFrame,
-                          title: str = "Milestone trend analysis") -> plt.Figure:
+                          title: str = "Milestone trend analysis") -> plt.Figure | Note:
     """The MTA chart from milestone_trend: snapshot date (x) against forecast date (y).
 
     One line per milestone (gid "milestone"; the actual date once achieved, else the forecast); a
     flat line is a stable forecast, a rising line a slipping one. The grey diagonal is forecast =
-    snapshot: a milestone reaches it when it falls due.
+    snapshot: a milestone reaches it when it falls due. Lines and legend go by the slip at the latest
+    snapshot, largest first. One snapshot only (no trend yet) gives a Note.
     """
+    if df["as_of"].nunique() < 2:
+        return Note(f"Only one snapshot is loaded ({pd.Timestamp(df['as_of'].max()):%b %Y}): the milestone "
+                    "trend needs two or more")
     data = df.copy()
     data["date"] = data["actual_date"].fillna(data["forecast_date"]).fillna(data["baseline_date"])
     data = data.dropna(subset=["date"]).sort_values("as_of")
+    if data.empty:
+        return Note("No milestone has a baseline, forecast or actual date: nothing to trace")
     # Once achieved, a milestone's line stops (its first snapshot with an actual date is the last point).
     done_before = (data.groupby(["project_id", "milestone_id"] if "project_id" in data.columns
                                 else ["milestone_id"])["actual_date"]
                    .transform(lambda s: s.notna().cumsum().shift(fill_value=0)))
     data = data[done_before == 0]
     keys = ["project_id", "milestone_id"] if "project_id" in data.columns else ["milestone_id"]
-    groups = list(data.groupby(keys, sort=True))
+    groups = _by_slip(data, keys)
     several_projects = "project_id" in data.columns and data["project_id"].nunique() > 1
-    fig, ax = titled_figure(title, f"{len(groups)} milestones; rising line = forecast slipping",
-                      size=(10, 6))
+    order = "; legend: largest slip first" if "slip_days" in data.columns and len(groups) > 1 else ""
+    fig, ax = titled_figure(title, f"{fmt.plural(len(groups), 'milestone')}{order}; rising line = forecast "
+                            "slipping", size=(10, 6))
     palette = sns.color_palette("tab10" if len(groups) <= 10 else "husl", n_colors=max(1, len(groups)))
     for (key, g), color in zip(groups, palette):
         name = g["name"].iloc[-1] if "name" in g.columns else key[-1]
@@ -75,9 +97,9 @@ def _slip_text(original: float, rebaselined: float) -> str:
     return f"  {original:+,.0f} d" + (f" ({rebaselined:+,.0f} d re-baselined)" if rebaselined else "")
 
 
-@figure_function
+@figure_function(empty=_NO_SLIP)
 def baseline_slip_chart(df: pd.DataFrame, top: int | None = 15,
-                        title: str = "Slip against the original baseline finish") -> plt.Figure:
+                        title: str = "Slip against the original baseline finish") -> plt.Figure | Note:
     """Bars from baseline_slip (by="project"): the projects with the largest slip against their original
     baseline finish, largest on top.
 
@@ -89,17 +111,17 @@ def baseline_slip_chart(df: pd.DataFrame, top: int | None = 15,
     """
     data = df.dropna(subset=["slip_vs_original_days"])
     if data.empty:
-        return empty_figure(title, _NO_SLIP)
+        return Note(_NO_SLIP)
     left_out = len(df) - len(data)
     data = data.assign(_o=data["slip_vs_original_days"].astype(float),
                        _r=data["rebaselined_days"].astype(float).fillna(0.0))
     data = data.assign(_c=data["slip_vs_current_days"].astype(float).fillna(data["_o"] - data["_r"]))
     data = data.sort_values(["_o", "project_id"], ascending=[False, True])
     shown = (data.head(top) if top else data).reset_index(drop=True)
-    subtitle = (f"{len(shown)} of {len(data)} projects with the largest slip" if len(shown) < len(data)
-                else f"{len(data)} projects")
+    subtitle = (f"{len(shown):,} of {fmt.plural(len(data), 'project')} with the largest slip"
+                if len(shown) < len(data) else fmt.plural(len(data), "project")) + ", largest slip on top"
     if left_out:
-        subtitle += f"; {left_out} without a baseline or forecast finish left out"
+        subtitle += f"; {left_out:,} without a baseline or forecast finish left out"
     fig, ax = titled_figure(title, subtitle, size=(10, 1.9 + 0.38 * len(shown)))
     y = np.arange(len(shown))
     ax.barh(y, shown["_r"], height=0.62, color=COLORS["budget"], hatch="//", edgecolor="white",

@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from pmo_analytics.present.figures.base import figure_function, titled_figure
+from pmo_analytics.present import format as fmt
+from pmo_analytics.present.figures.base import Note, figure_function, titled_figure
 
 # Utilisation: pale blue (spare) -> white at 100% -> red quickly above it, so over-allocation stands out.
 LOAD_CMAP = mcolors.LinearSegmentedColormap.from_list(
@@ -15,15 +16,21 @@ LOAD_CMAP = mcolors.LinearSegmentedColormap.from_list(
                  (0.8, "#e03131"), (1.0, "#7f0000")])
 
 
-@figure_function
+_WHO = {"resource": ("person", "people"), "team": ("team", None), "role": ("role", None)}
+
+
+@figure_function(empty="No resource plan in these exports: no planned hours or capacity to show")
 def resource_heatmap(df: pd.DataFrame, by: str | None = None, max_rows: int = 30, as_of=None,
-                     title: str = "Resource load (planned hours / capacity)") -> plt.Figure:
+                     title: str = "Resource load (planned hours / capacity)") -> plt.Figure | Note:
     """Heatmap of resource_load utilisation: rows are people, teams or roles; columns weeks or months.
 
     The colour scale diverges at 100%: blue is spare capacity, white fully loaded, red over-allocated.
-    With more than `max_rows` rows, those with the highest peak load are kept. With `as_of`, a line
-    marks the status date (weeks to its right are plans).
+    Rows go by their highest load, highest first (ties by name); with more than `max_rows` rows, those
+    with the highest peak are kept. With `as_of`, a line marks the status date (weeks to its right
+    are plans). Without any capacity (no utilisation) a Note says so.
     """
+    if df["utilisation"].isna().all():
+        return Note("No capacity in these exports: planned hours cannot be set against capacity")
     by = by or ("resource" if "resource_id" in df.columns else "team" if "team" in df.columns else "role")
     grain = "week" if "week" in df.columns else "month"
     data = df.copy()
@@ -35,11 +42,13 @@ def resource_heatmap(df: pd.DataFrame, by: str | None = None, max_rows: int = 30
         data["row"] = data[by].fillna("(none)")
     data["pct"] = data["utilisation"] * 100
     grid = data.pivot_table(index="row", columns=grain, values="pct", aggfunc="mean")
-    peak = grid.max(axis=1).sort_values(ascending=False)
+    peak = grid.max(axis=1).rename("peak").reset_index().sort_values(["peak", "row"], ascending=[False, True],
+                                                                      kind="stable")
     total = len(grid)
-    grid = grid.loc[peak.index[:max_rows]] if total > max_rows else grid.loc[peak.index]
-    subtitle = (f"{len(grid)} of {total} {'people' if by == 'resource' else by + 's'}, highest peak first"
-                if total > len(grid) else f"{total} {'people' if by == 'resource' else by + 's'}")
+    grid = grid.loc[peak["row"].iloc[:max_rows]]
+    one, many = _WHO.get(by, (by, None))
+    subtitle = (f"{len(grid):,} of {fmt.plural(total, one, many)}" if total > len(grid)
+                else fmt.plural(total, one, many)) + ", highest peak first"
     cols = grid.shape[1]
     fig, ax = titled_figure(title, subtitle + "; over 100% = over-allocated",
                       size=(min(16, max(8, 2.8 + 0.34 * cols)), 1.8 + 0.34 * len(grid)))

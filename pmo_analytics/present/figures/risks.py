@@ -6,7 +6,9 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.patches import Patch, Rectangle
 
+from pmo_analytics.present import format as fmt
 from pmo_analytics.present.figures.base import (
+    Note,
     currency_of,
     date_axis,
     figure_function,
@@ -24,15 +26,19 @@ def _risk_zone(score: int) -> tuple[str, str]:
     return next((color, name) for limit, color, name in RISK_ZONES if score <= limit)
 
 
-@figure_function
-def risk_matrix_chart(df: pd.DataFrame, title: str = "Risk matrix: active risks") -> plt.Figure:
+@figure_function(empty="No risk register in these exports: no risks to place on the matrix")
+def risk_matrix_chart(df: pd.DataFrame, title: str = "Risk matrix: active risks") -> plt.Figure | Note:
     """The 5x5 matrix from risk_matrix: probability band (y) by impact (x), the count in each cell.
 
     The background is green / amber / red by score (band x impact: up to 4, up to 12, above). Count
-    texts carry gid "count"; empty cells show 0 in grey.
+    texts carry gid "count"; empty cells show 0 in grey. No active risk at all gives a Note.
     """
     counts = df.set_index(["probability_band", "impact"])["count"]
-    fig, ax = titled_figure(title, f"{int(counts.sum())} risks placed by probability and impact", size=(7, 6))
+    if not counts.fillna(0).sum():
+        return Note("No active risk in this selection (none in these exports, or none open): nothing to "
+                    "place on the matrix")
+    fig, ax = titled_figure(title, f"{fmt.plural(counts.sum(), 'risk')} placed by probability and impact",
+                            size=(7, 6))
     for band in range(1, 6):
         for impact in range(1, 6):
             color, _ = _risk_zone(band * impact)
@@ -59,16 +65,32 @@ def risk_matrix_chart(df: pd.DataFrame, title: str = "Risk matrix: active risks"
     return fig
 
 
-@figure_function
+def _by_latest(df: pd.DataFrame, by: str | None) -> list:
+    """(name, rows) per group, the largest exposure at the latest snapshot first (ties by name)."""
+    if not by:
+        return [("All", df)]
+    groups = list(df.groupby(by, dropna=False))
+    latest = [g.loc[g["as_of"] == g["as_of"].max(), "total_emv"].sum() for _, g in groups]
+    return [groups[i] for i in sorted(range(len(groups)), key=lambda i: (-latest[i], str(groups[i][0])))]
+
+
+@figure_function(empty="No risks in these exports: no exposure (EMV) to show over time")
 def exposure_trend_chart(df: pd.DataFrame, by: str | None = None, currency: str | None = None,
-                         title: str = "Risk exposure over time (EMV of active risks)") -> plt.Figure:
-    """Lines of exposure_trend's total_emv per snapshot, one per portfolio (or the frame's group)."""
+                         title: str = "Risk exposure over time (EMV of active risks)") -> plt.Figure | Note:
+    """Lines of exposure_trend's total_emv per snapshot, one per portfolio (or the frame's group), the
+    legend by the latest exposure, largest first. One snapshot only, or no EMV at all, gives a Note."""
+    if df["as_of"].nunique() < 2:
+        return Note(f"Only one snapshot is loaded ({pd.Timestamp(df['as_of'].max()):%b %Y}): the exposure "
+                    "trend needs two or more")
+    if df["total_emv"].isna().all():
+        return Note("No risk has an expected monetary value (a probability and an impact cost): no exposure "
+                    "to show")
     by = by or group_column(df)
     cur = currency_of(df, currency)
-    fig, ax = titled_figure(title, "Expected monetary value = probability x impact cost, summed per snapshot",
-                      size=(10, 5))
-    groups = df.groupby(by, dropna=False) if by else [("All", df)]
-    palette = sns.color_palette("colorblind", n_colors=max(3, len(groups) if by else 1))
+    groups = _by_latest(df, by)
+    fig, ax = titled_figure(title, "Expected monetary value = probability x impact cost, summed per snapshot"
+                            + ("; legend: largest latest exposure first" if len(groups) > 1 else ""), size=(10, 5))
+    palette = sns.color_palette("colorblind", n_colors=max(3, len(groups)))
     for (name, g), color in zip(groups, palette):
         g = g.groupby("as_of", as_index=False)["total_emv"].sum().sort_values("as_of")
         ax.plot(g["as_of"], g["total_emv"], marker="o", ms=4, lw=2, color=color, label=str(name))
