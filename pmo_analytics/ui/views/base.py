@@ -133,7 +133,7 @@ class View:
             self.show(items)
         finally:
             for fig in figs:
-                if not isinstance(fig, str):
+                if isinstance(fig, plt.Figure):  # a str or a Note (anything with _repr_html_) is no figure
                     plt.close(fig)
         self._update_drill(f)
 
