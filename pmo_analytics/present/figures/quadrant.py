@@ -91,7 +91,7 @@ def _name_worst(fig, ax, rows: pd.DataFrame, taken: list, points: np.ndarray) ->
     for _, r in rows.iterrows():
         own = ax.transData.transform((r["_px"], r["_py"]))
         others = points[np.hypot(*(points - own).T) > 1.0]
-        text = row_label(r, 26) + (f" {PLAUSIBILITY_MARK}" if r["_odd"] else "")
+        text = row_label(r, 26) + (f" {PLAUSIBILITY_MARK} {r['_why']}" if r["_odd"] else "")
         fits = []
         for dx, dy in _OFFSETS:
             shift = transforms.offset_copy(ax.transData, fig=fig, x=dx, y=dy, units="points")
@@ -119,16 +119,19 @@ def _legend(fig, zones, name: str, marked: bool) -> None:
     handles = [Line2D([], [], ls="none", marker="o", ms=8, color=RAG[z], alpha=0.75, label=meaning[z])
                for z in ("green", "amber", "red") if z in set(zones)]
     if marked:
-        handles.append(Line2D([], [], ls="none", marker="$!$", ms=8, color=COLORS["total"],
-                              label=f"{PLAUSIBILITY_MARK} value outside the plausible range, drawn at the edge"))
-    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), fontsize=8.5)
+        handles.append(Line2D([], [], ls="none", marker="o", ms=8, color="white", markeredgecolor="#212529",
+                              label=f"{PLAUSIBILITY_MARK} implausible, drawn at the edge"))
+    fig.legend(handles=handles, loc="outside lower center", ncols=min(3, len(handles)), fontsize=8.5)
 
 
 def _frame(df: pd.DataFrame, schedule: str) -> pd.DataFrame:
-    """The projects with a CPI and a schedule index (`_x`), with their implausible flag (`_odd`)."""
+    """The projects with a CPI and a schedule index (`_x`), flagged when implausible (`_odd`, and `_why`:
+    "CPI 40.00")."""
     data = df.dropna(subset=["cpi", schedule]).rename(columns={schedule: "_x"})
-    odd = [bool(implausible("cpi", c) or implausible(schedule, x)) for c, x in zip(data["cpi"], data["_x"])]
-    return data.assign(_odd=odd)
+    name = _SCHEDULE_INDEX[schedule]
+    why = [" ".join([f"CPI {c:.2f}"] * bool(implausible("cpi", c)) + [f"{name} {x:.2f}"] * bool(implausible(schedule, x)))
+           for c, x in zip(data["cpi"], data["_x"])]
+    return data.assign(_odd=[bool(w) for w in why], _why=why)
 
 
 @figure_function(empty="No project in this selection: no CPI or SPI to plot")
@@ -154,8 +157,9 @@ def cpi_spi_quadrant(df: pd.DataFrame, annotate: int = 6, title: str | None = No
     zone = _zones(data["cpi"], data["_x"])
     bac = data["bac"].fillna(0) if "bac" in data.columns else pd.Series(1.0, index=data.index)
     sizes = 30 + 270 * np.sqrt(bac / bac.max()) if bac.max() > 0 else 60
-    scatter = ax.scatter(data["_x"], data["cpi"], s=sizes, c=[RAG[z] for z in zone], alpha=0.75,
-                         edgecolors="white", linewidths=0.8, zorder=3, clip_on=False)
+    scatter = ax.scatter(data["_x"], data["cpi"], s=sizes, c=[RAG[z] for z in zone], alpha=0.75, zorder=3,
+                         edgecolors=["#212529" if odd else "white" for odd in data["_odd"]], linewidths=0.8,
+                         clip_on=False)
     ax.axhline(1, color=COLORS["total"], lw=1)
     ax.axvline(1, color=COLORS["total"], lw=1)
     ax.add_patch(Rectangle((-1e3, -1e3), 1e3 + 1, 1e3 + 1, color=RAG_TINT["red"], zorder=0))
