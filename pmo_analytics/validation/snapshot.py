@@ -1,11 +1,12 @@
 """Checks across the files of a snapshot: references to projects and resources, rows already loaded
 that a replaced table would orphan, and reconciliation of totals and dates between files (including
-spend on a project without a budget at completion)."""
+spend on a project without a budget at completion, and implausible variances and CPIs)."""
 from __future__ import annotations
 
 from pmo_analytics.contract import TABLES
 from pmo_analytics.problems import Problem
 from pmo_analytics.settings import MAX_PROBLEMS_PER_CHECK
+from pmo_analytics.validation.plausibility import check_plausibility
 from pmo_analytics.validation.tablecheck import TableCheck
 
 __all__ = ["check_dependents", "check_references", "check_snapshot"]
@@ -109,6 +110,7 @@ def check_snapshot(con, checks: dict[str, TableCheck], as_of=None, existing=None
                              f"{budget:,.2f} ({100 * (budget - bac) / bac:+.1f}%)", row=row, column="bac")
                      for row, pid, bac, budget in rows]
     problems += _spend_without_bac(con, checks, table, limit)
+    problems += check_plausibility(con, checks, table, limit, as_of)
     if as_of is not None:
         month = as_of.replace(day=1)
         for name, column in (("budget_lines", "consumed"), ("progress", "percent_complete")):
