@@ -31,8 +31,7 @@ def _change_line(last: pd.Series) -> tuple[str, str]:
     (a ratio moving by 0.000045) reads "▶ no change"."""
     target = f"target {'≥' if last['higher_is_better'] else '≤'} {fmt.kpi_target(last['target'], last['unit'])}"
     if fmt.is_missing(last["value"]):
-        reason = kpi_coverage(SimpleNamespace(**last.to_dict())) if "n_missing" in last.index else ""
-        return (reason or fmt.NOT_MEASURED) + f" · {target}", COLORS["muted"]
+        return (_coverage(last) or fmt.NOT_MEASURED) + f" · {target}", COLORS["muted"]
     change, good = last["change"], last["improving"]
     if fmt.is_missing(change):
         return target, COLORS["muted"]
@@ -43,6 +42,12 @@ def _change_line(last: pd.Series) -> tuple[str, str]:
     colour = COLORS["muted"] if pd.isna(good) or last["trend"] == "flat" else (
         COLORS["better"] if good else COLORS["worse"])
     return text, colour
+
+
+def _coverage(last: pd.Series) -> str:
+    """What the KPI is measured over when not all of it ("206 of 244 active projects: no budget
+    reported for 38"), or why it has no value; "" when fully measured (tables.kpi_coverage)."""
+    return kpi_coverage(SimpleNamespace(**last.to_dict())) if "n_missing" in last.index else ""
 
 
 def _tile(ax, key: str, hist: pd.DataFrame) -> None:
@@ -62,10 +67,14 @@ def _tile(ax, key: str, hist: pd.DataFrame) -> None:
     ax.text(0.07, 0.63, format_kpi(last["value"], last["unit"]), transform=ax.transAxes, va="center",
             fontsize=19, fontweight="bold", color=RAG.get(rag, "#495057"))
     line, colour = _change_line(last)
-    ax.text(0.07, 0.49, textwrap.fill(line, 44), transform=ax.transAxes, fontsize=8.5, va="top", color=colour,
+    ax.text(0.07, 0.49, textwrap.fill(line, 40), transform=ax.transAxes, fontsize=8, va="top", color=colour,
             gid="change")
+    coverage = "" if fmt.is_missing(last["value"]) else _coverage(last)
+    if coverage:  # measured over part of its population: say so under the change
+        ax.text(0.07, 0.40, textwrap.fill(coverage, 46), transform=ax.transAxes, fontsize=7.5, va="top",
+                color=COLORS["muted"], gid="coverage")
     if hist["value"].notna().any():
-        spark = ax.inset_axes([0.07, 0.06, 0.88, 0.28])
+        spark = ax.inset_axes([0.07, 0.05, 0.88, 0.22 if coverage else 0.26])
         spark.plot(hist["as_of"], hist["value"], color="#495057", lw=1.4)
         spark.plot(hist["as_of"].iloc[-1], hist["value"].iloc[-1], "o", ms=4, color=RAG.get(rag, "#495057"))
         spark.axhline(last["target"], color=RAG["green"], lw=0.9, ls="--")
