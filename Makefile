@@ -43,6 +43,7 @@ bench: install
 screenshots: install browser
 	$(BIN)/python scripts/screenshots.py
 	PMO_SCREENSHOTS=docs $(BIN)/python -m pytest tests/test_dashboards_browser.py -q
+	PMO_SCREENSHOTS=docs $(BIN)/python -m pytest tests/test_pages_browser.py -q -k "dashboard and uk and (overview or budget)"
 
 clean:
 	rm -rf $(VENV) data/sample data/*.duckdb data/*.lock reports .pytest_cache

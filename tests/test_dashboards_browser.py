@@ -108,7 +108,7 @@ def open_dashboard(page, server, name):
         try:
             page.wait_for_selector("[data-key=snapshot]", timeout=60_000)
             page.wait_for_selector(".jp-RenderedImage img", timeout=60_000)
-            page.wait_for_selector(".pmo-table", timeout=60_000)
+            page.wait_for_selector(".pmo-rt", timeout=60_000)
             return
         except Exception:
             if attempt == 2:

@@ -411,10 +411,10 @@ def test_a_websocket_flood_leaves_the_dashboard_responsive(server, page, live_db
         assert shown - sent <= RECOVERY_SECONDS, f"responsive again only after {shown - sent:.1f} s: {figures}"
         assert figures["redraws"] <= HANDFUL, figures
         # the views' Output (figures and tables) followed too: the worst projects are Infrastructure's
-        page.wait_for_function("(want) => { const t = [...document.querySelectorAll('.pmo-table')].find("
-                               " t => [...t.querySelectorAll('th')].some(h => h.innerText === 'portfolio'));"
+        page.wait_for_function("(want) => { const t = [...document.querySelectorAll('.pmo-rt')].find("
+                               " t => [...t.querySelectorAll('th')].some(h => h.innerText === 'Portfolio'));"
                                " if (!t) return false;"
-                               " const i = [...t.querySelectorAll('th')].findIndex(h => h.innerText === 'portfolio');"
+                               " const i = [...t.querySelectorAll('th')].findIndex(h => h.innerText === 'Portfolio');"
                                " const cells = [...t.querySelectorAll('tbody tr')].map(r => r.children[i].innerText);"
                                " return cells.length > 0 && cells.every(c => c === want); }", arg=PORTFOLIO,
                                timeout=10_000)

@@ -93,5 +93,6 @@ def test_month_over_month_on_the_first_snapshot_says_there_is_nothing_to_compare
         NOTEBOOKS / "07_month_over_month.ipynb")
     printed = "".join("".join(o["text"]) for c in nb["cells"] for o in c.get("outputs", [])
                       if o.get("output_type") == "stream")
-    assert "Snapshot November 2025 is the first one loaded" in printed
+    shown = "".join("".join(o.get("data", {}).get("text/html", "")) for c in nb["cells"] for o in c.get("outputs", []))
+    assert "November 2025 is the first snapshot loaded: there is nothing to compare it with yet." in shown
     assert "snapshot: 2025-11, the first" in printed and "risks raised: 0, closed: 0" in printed

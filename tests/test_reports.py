@@ -41,7 +41,14 @@ SLIP_DAYS = 30               # one open milestone of month 2 slipped by this man
 # What a director's page must not contain: scripts (it opens offline), code and prompts, widgets
 # frozen in their default state, tracebacks and warnings.
 FORBIDDEN = ("<script", "pmo_analytics.connect", "import ", 'class="jp-InputPrompt', "In&nbsp;[",
-             'class="highlight', "Traceback", "Warning:", "FilterBar", "VBox(", "widget-view")
+             'class="highlight', "Traceback", "Warning:", "FilterBar", "VBox(", "widget-view",
+             # nor what the analyst needs: how to run it, the numbers the tests check, the interactive part
+             "Run all cells", "For the analyst", "parameters cell", "notebook tests", "Explore", "NBVAL")
+# The full lists beside each page (present.tables.ReportTable, written by the report as <page>-<name>.csv).
+CSV_FILES = {"02_budget_variance": ["budget-variance", "earned-value"], "03_resource_load": ["over-allocations"],
+             "04_risks": ["top-risks"], "05_milestones": ["milestones-by-project", "rebaselines"],
+             "06_improvement_kpis": ["kpis"],
+             "07_month_over_month": ["forecast-changes", "risks-raised", "risks-closed", "milestones-slipped"]}
 
 
 def _read(path: Path) -> list[dict]:
@@ -176,7 +183,13 @@ def test_each_month_publishes_a_complete_pack(cycle):
         expected = NAMES if i else [n for n in NAMES if n not in reports.NEEDS_PREVIOUS]
         assert result.notebooks == expected
         files = sorted(p.name for p in folder.iterdir())
-        assert files == sorted(["index.html", *(f"{n}.html" for n in expected), *(f"{n}.ipynb" for n in expected)])
+        # A table's full list is beside its page, and linked from it (an empty table has none).
+        linked = sorted(link for n in expected
+                        for link in re.findall(r"href=[\"']([^\"']+\.csv)[\"']", (folder / f"{n}.html").read_text("utf-8")))
+        assert set(linked) <= {f"{n}-{c}.csv" for n in expected for c in CSV_FILES[n]}
+        assert "02_budget_variance-budget-variance.csv" in linked and "04_risks-top-risks.csv" in linked
+        assert files == sorted(["index.html", *(f"{n}.html" for n in expected), *(f"{n}.ipynb" for n in expected),
+                                *linked])
         for name in expected:
             page = (folder / f"{name}.html").read_text(encoding="utf-8")
             # Figures are embedded PNGs and tables are HTML: the page needs no kernel and no network.
@@ -185,8 +198,12 @@ def test_each_month_publishes_a_complete_pack(cycle):
             # No scripts, no code, no prompts, no frozen widgets, no tracebacks (checked as lists so
             # that pytest does not diff 500 kB pages).
             assert [s for s in FORBIDDEN if s in page] == [], name
-            assert [s for s in ("<table", f"Snapshot {dt.datetime.strptime(month, '%Y-%m'):%B %Y}")
+            as_of = filters.month_end(dt.datetime.strptime(month, "%Y-%m").date())
+            assert [s for s in ("<table", f"Snapshot <b>{as_of:%d %b %Y}</b>", "data quality <b")
                     if s not in page] == [], name
+            shown = re.sub(r"<style.*?</style>|src=\"data:[^\"]*\"", "", page, flags=re.DOTALL)
+            assert not re.search(r"\de[+-]\d", re.sub(r"<[^>]+>", " ", shown)), name  # no 1.097784e+06
+            assert ">True<" not in shown and ">False<" not in shown and ">NaN<" not in shown, name
             executed = nbformat.read(str(folder / f"{name}.ipynb"), as_version=4)
             injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
             assert f"month = \"{month}\"" in injected[0].source
@@ -255,7 +272,7 @@ def test_what_changed_in_month_2_lists_the_changes_made_to_its_inputs(cycle):
     row = drift[(drift["project_id"] == changed.project) & (drift["measure"] == "forecast")].iloc[0]
     assert changed.forecast_after - changed.forecast_before == pytest.approx(FORECAST_RAISE, abs=0.01)
     assert row["change"] == pytest.approx(FORECAST_RAISE, abs=0.01) and row["direction"] == "worse"
-    assert f"{FORECAST_RAISE:.2f}" in forecast_rows[0], forecast_rows  # the change column, as pandas shows it
+    assert f"£{FORECAST_RAISE:,.0f}" in forecast_rows[0], forecast_rows  # the change column, in money
     # The milestone slipped by SLIP_DAYS (plus whatever the sample itself moved it).
     project, milestone = changed.milestone
     slipped = [r for r in rows if project in r and milestone in r and changed.milestone_after in r]

@@ -86,7 +86,8 @@ def percent(value, signed: bool = False, decimals: int = 1) -> str:
     """52.6% (a share) or +3.2% (signed: a change or a variance); missing is "–"."""
     if is_missing(value):
         return MISSING
-    return f"{float(value):{'+' if signed else ''}.{decimals}f}%"
+    text = f"{float(value):{'+' if signed else ''},.{decimals}f}%"
+    return text[1:] if text[0] in "+-" and not text.strip("+-0.%") else text  # never "-0.0%" nor "+0.0%"
 
 
 def kpi_value(value, unit: str) -> str:

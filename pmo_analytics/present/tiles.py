@@ -10,6 +10,8 @@ import html
 import pandas as pd
 
 from pmo_analytics.present import format as fmt
+from pmo_analytics.present import tables
+from pmo_analytics.present.tables import kpi_coverage
 
 _e = html.escape
 STYLE = f"""<style>
@@ -20,38 +22,13 @@ STYLE = f"""<style>
 .pmo-tile.red{{border-left-color:{fmt.RAG['red']}}}.pmo-tile.amber{{border-left-color:{fmt.RAG['amber']}}}.pmo-tile.green{{border-left-color:{fmt.RAG['green']}}}
 .pmo-snapshot{{font-size:13px;color:#343a40;margin:2px 0 8px}}
 </style>"""
-_TABLE_STYLE = ("<style>.pmo-table th,.pmo-table td{padding:2px 8px;border-bottom:1px solid #dee2e6;"
-                "text-align:right}.pmo-table th{background:#f1f3f5;position:sticky;top:0}</style>")
 
 
 # ------------------------------------------------------------------------------ tables
-def cell_text(value) -> str:
-    """A table cell: dates as YYYY-MM-DD, flags as "yes", large numbers with thousands, missing "–"."""
-    if value is None or (not isinstance(value, (list, tuple)) and pd.isna(value)):
-        return fmt.MISSING
-    if isinstance(value, pd.Timestamp):
-        return f"{value:%Y-%m-%d}"
-    if isinstance(value, (bool,)) or type(value).__name__ == "bool_":
-        return "yes" if value else ""
-    if isinstance(value, float):
-        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.2f}"
-    return str(value)
-
-
 def html_table(df: pd.DataFrame, max_rows: int = 25) -> str:
-    """The frame as an HTML table, every header and cell escaped; long tables are cut at max_rows."""
-    if df is None or df.empty:
-        return f"<p><i>{_e(fmt.NO_DATA)}</i></p>"
-    shown = df.head(max_rows)
-    head = "".join(f"<th>{_e(str(c).replace('_', ' '))}</th>" for c in shown.columns)
-    rows = "".join(
-        "<tr>" + "".join(f"<td>{_e(cell_text(v))}</td>" for v in row) + "</tr>"
-        for row in shown.itertuples(index=False, name=None))
-    note = (f"<p style='color:#868e96;margin:4px 0'>{len(shown)} of {len(df)} rows shown</p>"
-            if len(df) > len(shown) else "")
-    return ("<div style='max-height:480px;overflow:auto'>"
-            "<table class='pmo-table' style='border-collapse:collapse;font-size:12px'>"
-            f"<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>{note}{_TABLE_STYLE}")
+    """The frame as an HTML table with readable headings and formatted cells (present/tables.py), every
+    header and cell escaped; long tables are cut at max_rows."""
+    return tables.html_table(df, max_rows)
 
 
 def titled_table(label: str, df: pd.DataFrame, max_rows: int = 10) -> str:
@@ -99,27 +76,14 @@ def kpi_tiles(table: pd.DataFrame) -> str:
     return "<div class='pmo-tiles'>" + "".join(tiles) + "</div>"
 
 
-def kpi_coverage(row) -> str:
-    """What a KPI tile says in place of its target when the value is not measured, or is measured over
-    only part of its population: "progress not reported (244 active projects)", "no achieved
-    milestones in this snapshot", "12 of 15 active projects: progress not reported for 3". Empty when
-    every item was measured."""
-    n, missing = int(row.n), int(row.n_missing)
-    if fmt.is_missing(row.value):
-        if missing:
-            return f"{row.not_reported} ({missing:,} {row.population})"
-        return f"no {row.population} in this snapshot"
-    if missing:
-        return f"{n:,} of {n + missing:,} {row.population}: {row.not_reported} for {missing:,}"
-    return ""
-
-
 # ------------------------------------------------------------------------------ lines and messages
-def snapshot_line(record: dict) -> str:
-    """'Snapshot 31 Oct 2026 · data quality 99.6/100 (3 warnings) · loaded ...' from a loads record."""
+def snapshot_line(record: dict, loaded: bool = True) -> str:
+    """'Snapshot 31 Oct 2026 · data quality 99.6/100 (3 warnings) · loaded ...' from a loads record
+    (a report page leaves the load time out: re-running a month gives the same page)."""
+    when = f" · loaded {record['loaded_at']:%d %b %Y %H:%M}" if loaded else ""
     return (f"<div class='pmo-snapshot' data-key='snapshot'>Snapshot <b>{record['as_of']:%d %b %Y}</b> · "
             f"data quality <b data-key='quality'>{record['quality_score']:.1f}/100</b> "
-            f"({_e(str(record['warnings']))} warnings) · loaded {record['loaded_at']:%d %b %Y %H:%M}</div>")
+            f"({_e(fmt.plural(record['warnings'], 'warning'))}){when}</div>")
 
 
 def snapshot_note(text: str) -> str:
@@ -157,6 +121,6 @@ def page_title(title: str) -> str:
 
 
 __all__ = [
-    "STYLE", "cell_text", "headline_tiles", "html_table", "kpi_tiles", "message", "page_title",
+    "STYLE", "headline_tiles", "html_table", "kpi_coverage", "kpi_tiles", "message", "page_title",
     "snapshot_line", "snapshot_note", "status_note", "tile", "titled_table", "view_header",
 ]

@@ -234,7 +234,9 @@ def _render(result: MonthReport, books: list[Path], loaded: list[dt.date], load_
     pages = []
     for book in run:
         title = render.title(executed[book.stem], book.stem)
-        page = render.to_html(executed[book.stem], title)
+        page = render.to_html(executed[book.stem], title, book.stem)
+        for name, text in render.csv_files(executed[book.stem], book.stem).items():
+            (staging / name).write_text(text, encoding="utf-8")
         result.figures[book.stem] = render.count_figures(page)
         (staging / f"{book.stem}.html").write_text(page, encoding="utf-8")
         result.notebooks.append(book.stem)

@@ -37,6 +37,14 @@ HEADLINE = (  # key, label, kind
     ("quality_score", "Data-quality score", "score"),
 )
 
+# Tiles whose inputs a snapshot may not hold (UK GMPP reports no risks, resources or milestones): with
+# none of that table's rows loaded, the tile says so instead of showing 0.
+NEEDS_TABLE = {"consumed": "budget_lines", "committed": "budget_lines", "risk_emv": "risks", "active_risks": "risks",
+               "over_allocated_people": "allocations", "milestones_slipping": "milestones",
+               "milestones_slipped": "milestones"}
+NOT_IN_EXPORTS = {"budget_lines": "no budget lines in these exports", "risks": "no risk register in these exports",
+                  "allocations": "no resource plan in these exports", "milestones": "no milestones in these exports"}
+
 # Tiles with a colour. The variance is rated by present.format.variance_rag (the rule the dashboards
 # use too: green at or under budget, amber up to 5% over, red above); a count of projects over
 # budget, people over-allocated or milestones slipping is red above zero, green at zero.
@@ -83,7 +91,7 @@ def page(as_of: dt.date, numbers: dict, reports: list[dict], skipped: dict[str, 
         loaded_at=({"iso": f"{loaded_at:%Y-%m-%dT%H:%M:%S}", "text": f"{loaded_at:%Y-%m-%d %H:%M}"}
                    if loaded_at is not None and hasattr(loaded_at, "strftime") else None),
         generated={"iso": generated.isoformat(), "text": f"{generated:%Y-%m-%d %H:%M %Z}"},
-        tiles=_tiles(numbers),
+        tiles=_tiles(numbers, load_row),
         variance_pct=f" ({format.percent(variance_pct, signed=True)} of budget)" if variance_pct is not None else "",
         reports=reports, skipped=skipped, quality=_quality_rows(load_row))
 
@@ -96,18 +104,25 @@ def _template() -> jinja2.Template:
     return environment.get_template(TEMPLATE)
 
 
-def _tiles(numbers: dict) -> list[dict]:
-    """One tile per HEADLINE number: its key, label, formatted text, raw value (repr) and colour."""
+def _tiles(numbers: dict, load_row: dict | None = None) -> list[dict]:
+    """One tile per HEADLINE number: its key, label, formatted text, raw value (repr), colour, and the
+    note of a tile whose table the snapshot does not hold (shown "–", never 0)."""
     tiles = []
     for key, label, kind in HEADLINE:
         value = numbers.get(key)
+        table = NEEDS_TABLE.get(key)
+        if table and load_row is not None and not load_row.get(f"rows_{table}"):
+            tiles.append({"key": key, "label": label, "css": "", "value": None, "text": "–",
+                          "note": NOT_IN_EXPORTS[table]})
+            continue
         css = ""
         if key == "variance":
             css = format.variance_rag(numbers.get("variance_pct")) or ""
         elif key in COUNTED and value is not None:
             css = "red" if value > 0 else "green"
         tiles.append({"key": key, "label": label, "css": css, "value": None if value is None else repr(value),
-                      "text": _format(value, kind, numbers.get("currency"))})
+                      "text": _format(value, kind, numbers.get("currency")),
+                      "note": "not reported in these exports" if value is None else ""})
     return tiles
 
 

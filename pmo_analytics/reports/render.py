@@ -1,19 +1,25 @@
 """An executed notebook as the director reads it, and as the analyst gets it.
 
-`to_html` drops the code, the prompts, the widgets and the warnings, and keeps figures (PNG, with
-alt text naming their section) and tables, in JupyterLab's template without the scripts it would
-fetch from CDNs, so a page opens offline and shows everything without a kernel. `normalise` makes
+`to_html` drops the code, the prompts, the widgets, the warnings and the cells tagged for the analyst
+(how to run it, the key numbers the tests check, the interactive part), and keeps the findings,
+figures (PNG, with alt text naming their section) and tables, in JupyterLab's template without the
+scripts it would fetch from CDNs, so a page opens offline and shows everything without a kernel.
+`csv_files` gives the full lists behind a page's tables (present.tables.ReportTable), named
+`<page>-<table>.csv` and linked from the page. `normalise` makes
 the published .ipynb stable from one run to the next (cell ids, no frozen widgets).
 """
 from __future__ import annotations
 
 import copy
+import html
 import re
 from pathlib import Path
 
 # Cells tagged with one of these are left out of the HTML (the interactive widget cells go anyway).
-HIDDEN_TAGS = frozenset({"parameters", "injected-parameters", "report-skip", "remove_cell"})
+HIDDEN_TAGS = frozenset({"parameters", "injected-parameters", "report-skip", "remove_cell", "analyst"})
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+CSV_MIME = "text/csv"
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _IMG = re.compile(r"<img\b[^>]*\bsrc=\"data:image/(?:png|jpeg|svg\+xml)")
 _TABLE = re.compile(r"<table\b")
 _TEMPLATE = "pmo_report.html.j2"
@@ -53,13 +59,41 @@ def title(nb, fallback: str) -> str:
     return fallback
 
 
-def to_html(nb, heading: str) -> str:
-    """The notebook as a director reads it: no code, no prompts, no widgets, no warnings; figures
-    embedded as PNG and tables as HTML, so it shows everything without a kernel."""
+def csv_name(stem: str, name: str) -> str:
+    """The file a table's full list is written to: `<page>-<name>.csv`, only safe characters."""
+    base = _SAFE_NAME.sub("-", Path(str(name)).name).strip("-.") or "table"
+    return f"{stem}-{base.removesuffix('.csv')}.csv"
+
+
+def csv_files(nb, stem: str) -> dict[str, str]:
+    """The full lists behind the page's tables: file name -> CSV text (outputs carrying text/csv)."""
+    files = {}
+    for output in _outputs(nb):
+        if CSV_MIME in output.get("data", {}):
+            name = output.get("metadata", {}).get(CSV_MIME, {}).get("filename", "table")
+            files[csv_name(stem, name)] = output["data"][CSV_MIME]
+    return files
+
+
+def _outputs(nb):
+    for cell in nb.cells:
+        if cell.cell_type == "code" and not set(cell.get("metadata", {}).get("tags", [])) & HIDDEN_TAGS:
+            yield from cell.outputs
+
+
+def to_html(nb, heading: str, stem: str = "page") -> str:
+    """The notebook as a director reads it: no code, no prompts, no widgets, no warnings, no analyst
+    cells; findings, figures embedded as PNG and tables as HTML, so it shows everything without a
+    kernel. A table's CSV link points at its file from csv_files(nb, stem)."""
     from nbconvert import HTMLExporter
 
     view = copy.deepcopy(nb)
     view.metadata.pop("widgets", None)
+    for output in _outputs(view):
+        name = output.get("metadata", {}).get(CSV_MIME, {}).get("filename")
+        if name and "text/html" in output.get("data", {}):
+            output["data"]["text/html"] = output["data"]["text/html"].replace(
+                f"href='{html.escape(name)}'", f"href='{html.escape(csv_name(stem, name))}'")
     view.cells = _director_cells(view.cells, heading)
     exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True, extra_loaders=[_report_template()],

@@ -32,7 +32,7 @@ CROSS_COLUMN_RULES = [
     ("risks", ("closed_date", "raised_date"), "warning",
      "'closed (' || closed_date || ') before it was raised (' || raised_date || ')'", "closed_date < raised_date"),
     ("milestones", ("actual_date", "baseline_date"), "warning",
-     "'achieved ' || (actual_date - baseline_date) || ' days before its baseline date; check the dates'",
+     "'achieved ' || (baseline_date - actual_date) || ' days before its baseline date; check the dates'",
      "actual_date < baseline_date - INTERVAL 365 DAY"),
     # resource_load leaves a person without capacity out (no capacity to load their hours against)
     ("resources", ("weekly_capacity_hours",), "warning",

@@ -6,13 +6,14 @@ owns an `ipywidgets.Output`, redraws when a filter changes, and shows its figure
 them as an escaped HTML table; `view.table` holds that table as a DataFrame. Choosing a project in a
 view's "Drill down to" list sets the FilterBar's project, which redraws every view for that project.
 This package also gives notebooks the helpers they use (`show`, `resolve_db`, `exports_folder`,
-`snapshot_currency`, `html_table`) under one name: `from pmo_analytics.ui import views as widgets`.
+`snapshot_currency`, `html_table`, `report_header`) under one name: `from pmo_analytics.ui import views as widgets`.
 """
 from pmo_analytics.metrics.options import snapshot_currency
 from pmo_analytics.present.tiles import html_table
 from pmo_analytics.ui.filterbar import ALL, FilterBar
 from pmo_analytics.ui.paths import exports_folder, resolve_db
 from pmo_analytics.ui.redraws import Redraws
+from pmo_analytics.ui.report import report_header
 from pmo_analytics.ui.views.base import FRIENDLY_ERROR, View, show
 from pmo_analytics.ui.views.budget import BudgetView, EvmView
 from pmo_analytics.ui.views.changes import DriftView
@@ -24,5 +25,5 @@ VIEWS = (BudgetView, EvmView, ResourceView, RiskView, MilestoneView, KpiView, Dr
 __all__ = [
     "ALL", "FRIENDLY_ERROR", "VIEWS", "BudgetView", "DriftView", "EvmView", "FilterBar", "KpiView",
     "MilestoneView", "Redraws", "ResourceView", "RiskView", "View", "exports_folder", "html_table",
-    "resolve_db", "show", "snapshot_currency",
+    "report_header", "resolve_db", "show", "snapshot_currency",
 ]

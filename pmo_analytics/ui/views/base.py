@@ -20,6 +20,7 @@ from pmo_analytics.exceptions import PMOError
 from pmo_analytics.present import tiles
 from pmo_analytics.store.connection import connect
 from pmo_analytics.ui.filterbar import ALL, WIDE, FilterBar
+from pmo_analytics.ui.pictures import picture
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +29,11 @@ FRIENDLY_ERROR = ("This view could not be drawn for this selection. Try another 
 
 
 def show(fig) -> None:
-    """Displays a figure and closes it (so the inline backend does not show it a second time); any
-    other displayable (a finding, a table, a one-line note) is displayed as it is."""
+    """Displays a figure as a PNG that carries its mark count (ui/pictures.py) and closes it (so the
+    inline backend does not show it a second time); any other displayable (a finding, a table, a
+    one-line note) is displayed as it is."""
     try:
-        display(fig)
+        display(picture(fig))
     finally:
         if isinstance(fig, plt.Figure):
             plt.close(fig)
@@ -127,7 +129,7 @@ class View:
             figs = []
         # draw may give HTML text (a one-line note in place of a figure whose inputs are absent)
         items = ([HTML(tiles.message(self.message))] if self.message
-                 else [HTML(x) if isinstance(x, str) else x for x in figs]
+                 else [HTML(x) if isinstance(x, str) else picture(x) for x in figs]
                  + [HTML(tiles.html_table(self.table, self.max_rows))])
         try:
             self.show(items)
