@@ -96,6 +96,8 @@ def _cell(value) -> str:
 def _report_done(result) -> None:
     print(f"report for {result.month:%Y-%m}: {result.folder / 'index.html'} ({len(result.notebooks)} notebooks"
           f"{', ' + str(len(result.skipped)) + ' skipped' if result.skipped else ''}) in {result.seconds:.0f} s")
+    if result.pdf:
+        print(f"board pack: {result.pdf} ({result.pdf_pages} pages)")
 
 
 def cmd_month(args) -> int:
@@ -106,7 +108,7 @@ def cmd_month(args) -> int:
     with stop_on_signals():
         try:
             result = run_month(args.month, args.exports, database=args.db, out_dir=args.out, progress=_err,
-                               profile=args.profile)
+                               profile=args.profile, pdf="never" if args.no_pdf else "if-possible")
         except ValidationFailed as exc:
             for p in exc.problems:
                 _err(str(p))
@@ -128,7 +130,8 @@ def cmd_report(args) -> int:
 
     with stop_on_signals():
         try:
-            result = build_report(args.month, database=args.db, out_dir=args.out, progress=_err)
+            result = build_report(args.month, database=args.db, out_dir=args.out, progress=_err,
+                                  pdf="always" if args.pdf else "never")
         except Interrupted as exc:
             _err(str(exc))
             return 128 + exc.signum
@@ -276,11 +279,15 @@ def _cycle_commands(sub) -> None:
     p.add_argument("exports", metavar="EXPORTS_DIR", help="folder (or file) of the month's exports")
     p.add_argument("--out", **_default(settings.REPORTS_DIR))
     p.add_argument("--profile", help=PROFILE_HELP)
+    p.add_argument("--no-pdf", action="store_true", help="do not print the PDF board pack (default: print it "
+                                                          "when a Chromium is found)")
     p.set_defaults(func=cmd_month)
 
     p = _with_db(sub.add_parser("report", help="re-run the report notebooks of a loaded month as HTML"))
     p.add_argument("--month", required=True, type=_month, help="snapshot month, YYYY-MM")
     p.add_argument("--out", **_default(settings.REPORTS_DIR))
+    p.add_argument("--pdf", action="store_true", help="also print the pack as one PDF, board-pack-YYYY-MM.pdf "
+                                                      f"(headless Chromium: ${settings.CHROMIUM.env})")
     p.set_defaults(func=cmd_report)
 
 

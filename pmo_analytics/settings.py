@@ -69,9 +69,13 @@ REDRAW_DELAY = Setting(
     "meanwhile restart the wait and only the last is drawn (0 redraws on every change)",
     env="PMO_REDRAW_DELAY")
 
+CHROMIUM = Setting(
+    "chromium", "", "Chromium or Chrome executable that prints the PDF board pack (default: `chromium` on "
+    "the PATH, else Playwright's own browser)", env="PMO_CHROMIUM")
+
 SETTINGS = [DB_PATH, SAMPLE_DIR, DEMO_MONTHS, DEMO_PROJECTS, DEMO_SEED, MAX_PROBLEMS_PER_CHECK, MAX_WORKBOOK_MB,
             REPORTS_DIR, REPORT_NOTEBOOKS, CELL_TIMEOUT, NOTEBOOK_TIMEOUT, SERVE_HOST, SERVE_PORT,
-            SERVE_MAX_KERNELS, SERVE_CULL_TIMEOUT, REDRAW_DELAY]
+            SERVE_MAX_KERNELS, SERVE_CULL_TIMEOUT, REDRAW_DELAY, CHROMIUM]
 
 
 def db_path(path: str | os.PathLike | None = None) -> Path:

@@ -5,7 +5,9 @@ snapshot (snapshots.load: atomic, other months untouched), then builds the pack;
 (`pmo report --month YYYY-MM`) builds it for a month already loaded. Either says what it does one
 numbered step at a time ("[3/9] running 04_risks ..."). The pack is rendered beside
 `reports/YYYY-MM` and swapped in only when every notebook ran, so a failure leaves the month's
-previous pack as it was.
+previous pack as it was. With `pdf`, the pack is also printed as one PDF (reports.pdf), sealed in
+the manifest with the pages: "always" fails before any notebook runs when no browser can print it,
+"if-possible" (`pmo month`) says why there is none and publishes the HTML pack.
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from pathlib import Path
 from pmo_analytics import packaged
 from pmo_analytics.exceptions import InputError, PMOError, UsageError, ValidationFailed
 from pmo_analytics.periods import month_end
-from pmo_analytics.reports import index, pack, render, runner
+from pmo_analytics.reports import index, pack, pdf as printing, render, runner
 from pmo_analytics.reports.signals import Interrupted, deferred, stop_on_signals
 from pmo_analytics.settings import REPORT_NOTEBOOKS, REPORTS_DIR, db_path
 from pmo_analytics.snapshots import loading as snapshots
@@ -35,6 +37,7 @@ __all__ = ["Interrupted", "MonthNotLoaded", "MonthReport", "PackWriteFailed", "b
 NEEDS_PREVIOUS = frozenset({"07_month_over_month"})
 
 Progress = Callable[[str], object] | None
+PDF_CHOICES = ("never", "if-possible", "always")
 
 
 class MonthNotLoaded(PMOError):
@@ -58,13 +61,16 @@ class MonthReport:
     figures: dict[str, int] = field(default_factory=dict)    # notebook -> <img> count in its HTML
     seconds: float = 0.0
     load: snapshots.Report | None = None                     # run_month: the load's report
+    pdf: Path | None = None                                  # the board pack, when printed
+    pdf_pages: int = 0
 
 
 # ---------------------------------------------------------------------------------------------
 # the two entry points
 
 def run_month(month, exports_dir, database=None, out_dir=None, progress: Progress = None,
-              profile: str | None = None, notebooks: Iterable | None = None, jobs: int | None = None) -> MonthReport:
+              profile: str | None = None, notebooks: Iterable | None = None, jobs: int | None = None,
+              pdf: str = "never") -> MonthReport:
     """Checks `exports_dir`, publishes it as the snapshot of `month`, then builds that month's report.
 
     Raises ValidationFailed (database and reports untouched) when the exports have errors, and
@@ -75,18 +81,19 @@ def run_month(month, exports_dir, database=None, out_dir=None, progress: Progres
     out_dir = str(REPORTS_DIR.value()) if out_dir is None else out_dir
     start = time.perf_counter()
     as_of = month_end(month)
+    _check_pdf(pdf)
     exports = Path(exports_dir)
     if not exports.exists():
         raise InputError(f"{exports}: no such file or folder")
     books = _resolve_notebooks(notebooks)
     pack.preflight(out_dir, f"{as_of:%Y-%m}", exports)
-    steps = _Steps(progress, 3 + len(books))
+    steps = _Steps(progress, 3 + len(books) + (pdf != "never"))
     _check(exports, as_of, profile, steps)
     steps(f"loading {exports} as the snapshot of {as_of:%Y-%m}")
     loaded = snapshots.load([exports], as_of, database=database, profile=profile)
     steps.note(f"published {as_of:%Y-%m} to {db_path(database)} (quality {loaded.quality_score}/100)")
     try:
-        result = _build(as_of, database, out_dir, books, steps, jobs)
+        result = _build(as_of, database, out_dir, books, steps, jobs, pdf)
     except Interrupted as exc:
         if exc.detail == "nothing was published":
             exc.detail = (f"the {as_of:%Y-%m} snapshot was loaded but no report was published "
@@ -99,19 +106,22 @@ def run_month(month, exports_dir, database=None, out_dir=None, progress: Progres
 
 
 def build_report(month, database=None, out_dir=None, progress: Progress = None,
-                 notebooks: Iterable | None = None, jobs: int | None = None) -> MonthReport:
+                 notebooks: Iterable | None = None, jobs: int | None = None, pdf: str = "never") -> MonthReport:
     """Re-runs the report notebooks for a loaded month and publishes `out_dir/YYYY-MM/` atomically.
 
     `notebooks`: the notebooks to run (paths, or names of notebooks in notebooks/; default
     REPORT_NOTEBOOKS). `jobs`: how many run at once (default: one per CPU, at most one per notebook).
+    `pdf`: one of PDF_CHOICES (see the module's docstring).
     Raises MonthNotLoaded when the month has no snapshot, ReportFailed when a notebook fails.
     """
     out_dir = str(REPORTS_DIR.value()) if out_dir is None else out_dir
     start = time.perf_counter()
     as_of = month_end(month)
+    _check_pdf(pdf)
     books = _resolve_notebooks(notebooks)
     pack.preflight(out_dir, f"{as_of:%Y-%m}")
-    result = _build(as_of, database, out_dir, books, _Steps(progress, 1 + len(books)), jobs)
+    steps = _Steps(progress, 1 + len(books) + (pdf != "never"))
+    result = _build(as_of, database, out_dir, books, steps, jobs, pdf)
     result.seconds = time.perf_counter() - start
     return result
 
@@ -132,6 +142,15 @@ class _Steps:
         if self.progress:
             with self.lock:
                 self.progress(f"      {message}")
+
+
+def _check_pdf(pdf: str) -> None:
+    """A UsageError for an unknown choice; PDFUnavailable, before anything runs, when the PDF must be
+    printed and this machine cannot."""
+    if pdf not in PDF_CHOICES:
+        raise UsageError(f"pdf={pdf!r}: expected one of {', '.join(PDF_CHOICES)}")
+    if pdf == "always" and (why := printing.unavailable()):
+        raise printing.PDFUnavailable(f"cannot print the PDF board pack: {why}; nothing was run")
 
 
 def _check(exports: Path, as_of: dt.date, profile: str | None, steps: _Steps) -> None:
@@ -188,7 +207,8 @@ def _snapshot_info(database: Path, as_of: dt.date) -> tuple[list[dt.date], dict]
     return loaded, record
 
 
-def _build(as_of: dt.date, database, out_dir, books: list[Path], steps: _Steps, jobs: int | None) -> MonthReport:
+def _build(as_of: dt.date, database, out_dir, books: list[Path], steps: _Steps, jobs: int | None,
+           pdf: str = "never") -> MonthReport:
     """Renders the pack in a work folder beside the month's and swaps it in under the lock."""
     database = db_path(database).resolve()
     name = f"{as_of:%Y-%m}"
@@ -203,7 +223,7 @@ def _build(as_of: dt.date, database, out_dir, books: list[Path], steps: _Steps, 
         with pack.locked(out):
             pack.remove_stale(out)
         staging = pack.new_staging(out, name)
-        _render(result, books, loaded, load_row, staging, steps, jobs)
+        _render(result, books, loaded, load_row, staging, steps, jobs, pdf)
         steps(f"writing index.html and publishing {final}")
         with pack.locked(out), deferred(shown):
             pack.publish(staging, final, shown, name)
@@ -217,9 +237,9 @@ def _build(as_of: dt.date, database, out_dir, books: list[Path], steps: _Steps, 
 
 
 def _render(result: MonthReport, books: list[Path], loaded: list[dt.date], load_row: dict, staging: Path,
-            steps: _Steps, jobs: int | None) -> None:
-    """Runs the notebooks and writes every page of the pack into `staging`, index.html (sealed with
-    the manifest) last."""
+            steps: _Steps, jobs: int | None, pdf: str = "never") -> None:
+    """Runs the notebooks and writes every page of the pack into `staging`, then the PDF, and
+    index.html (sealed with the manifest) last."""
     as_of, database, final = result.month, result.database, result.folder
     has_previous = any(d < as_of for d in loaded)
     run = []
@@ -231,7 +251,7 @@ def _render(result: MonthReport, books: list[Path], loaded: list[dt.date], load_
     for stem, why in result.skipped.items():
         steps(f"skipping {stem}: {why}")
     executed = runner.run_all(run, as_of, database, staging, final, steps, jobs)
-    pages = []
+    pages, printed = [], []
     for book in run:
         title = render.title(executed[book.stem], book.stem)
         page = render.to_html(executed[book.stem], title, book.stem)
@@ -239,15 +259,45 @@ def _render(result: MonthReport, books: list[Path], loaded: list[dt.date], load_
             (staging / name).write_text(text, encoding="utf-8")
         result.figures[book.stem] = render.count_figures(page)
         (staging / f"{book.stem}.html").write_text(page, encoding="utf-8")
+        printed.append(printing.Section(title, page))
         result.notebooks.append(book.stem)
         pages.append({"stem": book.stem, "title": title, "figures": result.figures[book.stem],
                       "tables": render.count_tables(page)})
     result.headline = index.headline(database, as_of, load_row)
-    front = index.page(as_of, result.headline, pages, result.skipped, load_row, loaded)
+    front = _front_and_pdf(result, (as_of, result.headline, pages, result.skipped, load_row, loaded), printed,
+                           staging, steps, pdf)
     (staging / pack.INDEX).write_bytes(pack.seal(staging, front, final.name))
     for stem in result.notebooks:
         if not result.figures[stem]:
             steps.note(f"warning: {stem}.html shows no figure")
+
+
+def _front_and_pdf(result: MonthReport, front_args: tuple, printed: list, staging: Path, steps: _Steps,
+                   pdf: str) -> str:
+    """index.html's text, after printing the PDF (the front page first, then each page) into
+    `staging` when asked; the front page then links the PDF. "if-possible": a PDF that cannot be
+    printed is a note, and the HTML pack is published without it."""
+    if pdf == "never":
+        return index.page(*front_args)
+    as_of, load_row = result.month, front_args[4]
+    name = f"board-pack-{as_of:%Y-%m}.pdf"
+    steps(f"printing the board pack {name} ({1 + len(printed)} sections)")
+    quality = load_row.get("quality_score")
+    footer = f"{as_of:%B %Y} (snapshot {as_of:%Y-%m-%d})" + (
+        f" · data quality {quality:.1f}/100" if quality is not None else "")
+    sections = [printing.Section("Summary", index.page(*front_args))] + printed
+    try:
+        pages = printing.board_pack(staging / name, sections, footer, f"PMO board pack: {as_of:%B %Y}")
+    except Exception as exc:  # no browser, or it failed: Playwright raises its own Error classes
+        if pdf == "always":
+            raise PackWriteFailed(f"cannot print the PDF board pack: {exc}; nothing was published") from None
+        (staging / name).unlink(missing_ok=True)
+        steps.note(f"no PDF board pack: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__} "
+                   "(--no-pdf to skip it)")
+        return index.page(*front_args)
+    result.pdf, result.pdf_pages = result.folder / name, pages
+    steps.note(f"{name}: {pages} pages")
+    return index.page(*front_args, pdf={"name": name, "pages": pages})
 
 
 def _warn_later_reports(as_of: dt.date, out: Path, steps: _Steps) -> None:

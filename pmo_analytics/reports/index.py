@@ -76,9 +76,10 @@ def headline(database: Path, as_of: dt.date, load_row: dict) -> dict:
 
 
 def page(as_of: dt.date, numbers: dict, reports: list[dict], skipped: dict[str, str], load_row: dict,
-         loaded: list[dt.date]) -> str:
+         loaded: list[dt.date], pdf: dict | None = None) -> str:
     """index.html (without its manifest). `numbers`: headline's; `reports`: stem, title, figures and
-    tables of each page in pack order; `skipped`: notebook -> why it was not run."""
+    tables of each page in pack order; `skipped`: notebook -> why it was not run; `pdf`: the board
+    pack's file name and page count, when it was printed."""
     earlier = [d for d in loaded if d < as_of]
     generated = dt.datetime.now().astimezone().replace(microsecond=0)
     loaded_at = load_row.get("loaded_at")
@@ -93,7 +94,7 @@ def page(as_of: dt.date, numbers: dict, reports: list[dict], skipped: dict[str, 
         generated={"iso": generated.isoformat(), "text": f"{generated:%Y-%m-%d %H:%M %Z}"},
         tiles=_tiles(numbers, load_row),
         variance_pct=f" ({format.percent(variance_pct, signed=True)} of budget)" if variance_pct is not None else "",
-        reports=reports, skipped=skipped, quality=_quality_rows(load_row))
+        reports=reports, skipped=skipped, quality=_quality_rows(load_row), pdf=pdf)
 
 
 @functools.cache
