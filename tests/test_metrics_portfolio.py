@@ -1,4 +1,5 @@
 """Headline numbers on the hand-written canonical snapshot (tests/data/canonical), worked by hand."""
+import pandas as pd
 import pytest
 from conftest import CANONICAL
 
@@ -49,3 +50,22 @@ def test_headline_is_one_of_the_metrics(demo_db):
     with pmo_analytics.connect(demo_db) as con:
         row = metrics.headline(con, as_of="2026-10").iloc[0]
     assert row["projects"] == 60 and row["cancelled"] == 1
+
+
+def test_a_snapshot_without_a_risk_register_has_no_exposure_not_zero(tmp_path):
+    """UK GMPP 2023 carries no risk register: exposure and active risks are missing, and the overview's
+    tile says why instead of £0 (a green £0 would be a false all-clear)."""
+    from pathlib import Path
+
+    from pmo_analytics.present import tiles
+    from pmo_analytics.snapshots import loading
+    from pmo_analytics.store import connection
+
+    uk = Path(__file__).resolve().parents[2] / "shared" / "realdata" / "uk-gmpp" / "uk_2023.csv"
+    loading.load([uk], "2023-03", database=tmp_path / "uk.duckdb", profile="uk-gmpp")
+    with connection.connect(tmp_path / "uk.duckdb") as con:
+        h = headline(con).iloc[0]
+    assert h["projects"] == 244 and h["active_risks"] is None and pd.isna(h["risk_emv"])
+    shown = tiles.headline_tiles(h)
+    assert ("<div class='value'>–</div><div class='note'>no risk register in these exports</div>" in shown
+            and "£0" not in shown)

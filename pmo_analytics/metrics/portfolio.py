@@ -59,7 +59,8 @@ def headline(con, as_of=None, portfolio=None, program=None, department=None, pro
     risks = risk_register(con, **f)
     overload = over_allocations(con, **f, period_from=month, period_to=month)
     slips = milestone_slippage(con, **f)
-    quality = con.sql("SELECT quality_score FROM loads WHERE as_of = ?", params=[snapshot]).fetchall()
+    quality = con.sql("SELECT quality_score, rows_risks FROM loads WHERE as_of = ?", params=[snapshot]).fetchall()
+    no_register = bool(quality) and not quality[0][1]  # no risk register in the exports: missing, not 0
     cancelled = budget["status"] == "cancelled"
     live = budget[~cancelled]
     total = {c: live[c].sum(min_count=1) for c in ("budget", "forecast", "committed", "consumed")}
@@ -78,8 +79,8 @@ def headline(con, as_of=None, portfolio=None, program=None, department=None, pro
         "released_budget": float(budget["released_budget"].sum()),
         **{f"rag_{r}": int((budget["rag"] == r).sum()) for r in contract.RAG_RATINGS},
         "rag_none": int((~budget["rag"].isin(contract.RAG_RATINGS)).sum()),
-        "active_risks": int(risks["active"].sum()) if len(risks) else 0,
-        "risk_emv": float(risks.loc[risks["active"], "emv"].sum()) if len(risks) else 0.0,
+        "active_risks": None if no_register else int(risks["active"].sum()) if len(risks) else 0,
+        "risk_emv": None if no_register else float(risks.loc[risks["active"], "emv"].sum()) if len(risks) else 0.0,
         "over_allocated_people": int(overload["resource_id"].nunique()) if len(overload) else 0,
         "milestones_slipping": int(slips["state"].isin(["missed", "likely_to_miss"]).sum()) if len(slips) else 0,
         "quality_score": quality[0][0] if quality else None,

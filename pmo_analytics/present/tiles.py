@@ -56,7 +56,8 @@ def headline_tiles(h: pd.Series) -> str:
              f"{fmt.percent(h['variance_pct'], signed=True)} of budget", fmt.variance_rag(h["variance_pct"]) or ""),
         tile("rag", "Projects by RAG", f"{h['rag_red'] + h['rag_amber_red']} red", rag,
              "red" if h["rag_red"] else "amber" if h["rag_amber_red"] else "green"),
-        tile("exposure", "Risk exposure (EMV)", fmt.money(h["risk_emv"], cur), f"{h['active_risks']} active risks"),
+        tile("exposure", "Risk exposure (EMV)", "–", "no risk register in these exports") if pd.isna(h["risk_emv"])
+        else tile("exposure", "Risk exposure (EMV)", fmt.money(h["risk_emv"], cur), f"{h['active_risks']} active risks"),
     ]) + "</div>"
 
 
