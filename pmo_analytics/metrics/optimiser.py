@@ -26,8 +26,8 @@ from pmo_analytics.metrics import optimiser_feasibility as feasibility
 from pmo_analytics.metrics.optimiser_feasibility import Breach
 from pmo_analytics.metrics.optimiser_model import Model, Problem, build, run_milp
 
-__all__ = ["Problem", "Result", "Breach", "optimise", "greedy", "evaluate", "OPTIMAL", "TIME_LIMIT_FEASIBLE",
-           "TIME_LIMIT_NONE", "INFEASIBLE", "GREEDY", "SOLVER_ERROR"]
+__all__ = ["Problem", "Result", "Breach", "optimise", "greedy", "evaluate", "TIME_LIMIT", "OPTIMAL",
+           "TIME_LIMIT_FEASIBLE", "TIME_LIMIT_NONE", "INFEASIBLE", "GREEDY", "SOLVER_ERROR"]
 
 OPTIMAL = "optimal"                        # proven within mip_rel_gap
 TIME_LIMIT_FEASIBLE = "time limit: feasible"
@@ -35,6 +35,7 @@ TIME_LIMIT_NONE = "time limit: no solution"
 INFEASIBLE = "infeasible"
 GREEDY = "greedy"                          # the ranking's selection: feasible, no bound
 SOLVER_ERROR = "solver error"
+TIME_LIMIT = 60.0                          # seconds per solve by default (None = no limit); see optimise
 SELECTION_COLUMNS = ["project_id", "shift", "start_month", "value", "cost", "current", "changed", "must"]
 
 
@@ -139,10 +140,12 @@ def _check_options(time_limit, mip_rel_gap) -> None:
         raise UsageError(f"mip_rel_gap must be a number >= 0, not {mip_rel_gap!r}")
 
 
-def optimise(problem: Problem, *, time_limit: float | None = None, mip_rel_gap: float = 1e-4,
+def optimise(problem: Problem, *, time_limit: float | None = TIME_LIMIT, mip_rel_gap: float = 1e-4,
              model: Model | None = None) -> Result:
     """The best selection and shifts for the problem, solved by HiGHS to within mip_rel_gap (or the best
-    found within time_limit seconds). The must-dos are checked on their own first (see the module doc)."""
+    found within time_limit seconds: a finite default, because tightly limited cases of a few hundred
+    columns can keep HiGHS busy for minutes). The must-dos are checked on their own first (module doc).
+    model: build(problem), when the caller has it already."""
     _check_options(time_limit, mip_rel_gap)
     t0 = time.perf_counter()
     model = model if model is not None else build(problem)

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from pmo_analytics.exceptions import UsageError
-from pmo_analytics.metrics.optimiser import Problem, Result, greedy, optimise
+from pmo_analytics.metrics.optimiser import TIME_LIMIT, Problem, Result, greedy, optimise
 from pmo_analytics.metrics.optimiser_feasibility import dependency_pairs
 from pmo_analytics.metrics.optimiser_model import Model, build
 
@@ -23,11 +23,11 @@ BINDING_COLUMNS = ["project_id", "kind", "month_index", "role", "used", "adding"
 class Explanation:
     """projects: one row per excluded project: project_id, value, excluded_by (must_not, exclusion with X,
     depends on Y; blank when only limits keep it out), binding (the limits it would break, in words),
-    forced_status (of the re-solve with it forced in; "not re-solved" for must_not or resolve=False), displaced and added (project_ids), value_change
-    (forced objective - current objective), message. binding: one row per (project, limit it would
-    break if added at its planned dates): kind, month_index (-1 for the total cap), role (missing for
-    budget rows), used (by the
-    chosen set), adding (the project's own need), limit, needed (the amount over the limit)."""
+    forced_status (of the re-solve with it forced in; "not re-solved" for must_not or resolve=False),
+    displaced and added (project_ids), value_change (forced objective - current objective), message.
+    binding: one row per (project, limit it would break if added at its planned dates): kind,
+    month_index (-1 for the total cap), role (missing for budget rows), used (by the chosen set),
+    adding (the project's own need), limit, needed (the amount over the limit)."""
 
     projects: pd.DataFrame
     binding: pd.DataFrame
@@ -112,7 +112,7 @@ def _forced(problem: Problem, pid, base: Result, solve: dict) -> dict:
 
 
 def explain_excluded(problem: Problem, result: Result | None = None, *, project_ids=None, resolve: bool = True,
-                     time_limit: float | None = None, mip_rel_gap: float = 1e-4) -> Explanation:
+                     time_limit: float | None = TIME_LIMIT, mip_rel_gap: float = 1e-4) -> Explanation:
     """Why each excluded project (or each of project_ids) is out: its structural reasons, the limits it
     would break beside the chosen set, and (resolve=True) the re-solve with it forced in. A must_not
     project is not re-solved. Re-solving every project of a large portfolio takes one milp each."""
@@ -147,7 +147,7 @@ def _whole_portfolio(model: Model) -> float:
     return float(cost[~model.flags["must_not"]].sum())
 
 
-def frontier(problem: Problem, *, points: int = 15, caps=None, time_limit: float | None = None,
+def frontier(problem: Problem, *, points: int = 15, caps=None, time_limit: float | None = TIME_LIMIT,
              mip_rel_gap: float = 1e-4) -> pd.DataFrame:
     """Value against a total budget cap (epsilon-constraint: one milp per cap, the cap replacing
     problem.total_budget; the monthly limits and capacity stay), beside the greedy ranking at the same cap.
@@ -202,7 +202,7 @@ def _changes(problem: Problem, fte_hours: float, budget_factor: float) -> list[t
 
 
 def marginal_values(problem: Problem, base: Result | None = None, *, fte_hours: float = 140.0,
-                    budget_factor: float = 1.1, time_limit: float | None = None,
+                    budget_factor: float = 1.1, time_limit: float | None = TIME_LIMIT,
                     mip_rel_gap: float = 1e-4) -> pd.DataFrame:
     """What one more FTE (fte_hours added to every listed month) of each capacity-limited role, and
     budget_factor x every monthly limit (and x the total cap, as its own row) are worth: one milp each.
