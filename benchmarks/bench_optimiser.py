@@ -92,7 +92,13 @@ def run(problem: Problem, label: str, gap: float, time_limit: float) -> dict:
             "build_s": built, "solve_s": best.seconds, "status": best.status, "gap": best.gap,
             "optimiser": best.objective, "bound": best.best_bound, "selected": len(best.selection),
             "greedy": naive.objective, "greedy_s": naive.seconds + naive.build_seconds,
-            "greedy_selected": len(naive.selection)}
+            "greedy_selected": len(naive.selection), "within_limits": _within_limits(best) and _within_limits(naive)}
+
+
+def _within_limits(result) -> bool:
+    """Every month's spend and every role-month's hours at or under its limit."""
+    spare = pd.concat([result.budget["spare"], result.capacity["spare"]]).dropna()
+    return bool((spare >= -1e-6).all())
 
 
 def main(argv=None) -> None:
@@ -127,6 +133,8 @@ def main(argv=None) -> None:
               f"{r['greedy_s']:>8.3f} {ratio:>9.3f}x")
     print("\nvalue = the objective (sum of value scores; no change penalty here); n = projects selected; "
           "greedy s includes building its model")
+    print("every selection within every monthly budget and role-month capacity:",
+          "yes" if all(r["within_limits"] for r in rows) else "NO")
 
 
 if __name__ == "__main__":
