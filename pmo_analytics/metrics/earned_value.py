@@ -100,14 +100,15 @@ def _base_ctes(snapshots: str, pcond: str) -> str:
                {", ".join("p." + c for c in _PROJECT_COLUMNS)}, p.bac, p.status
         FROM projects p JOIN s ON p.as_of = s.as_of WHERE {pcond}
     ),
-    lines AS (  -- all categories of a project's month together
+    lines AS (  -- all categories of a project's month together; money to the cent, so that the order
+                -- a parallel sum adds in cannot change a report from one run to the next
         SELECT pj.k, pj.status_month, CAST(date_trunc('month', b.period) AS DATE) AS period,
-               sum(coalesce(b.budget, 0)) AS budget, sum(coalesce(b.consumed, 0)) AS consumed,
-               count(b.budget) AS n_budget, count(b.consumed) AS n_consumed, sum(b.forecast) AS forecast
+               round(sum(coalesce(b.budget, 0)), 2) AS budget, round(sum(coalesce(b.consumed, 0)), 2) AS consumed,
+               count(b.budget) AS n_budget, count(b.consumed) AS n_consumed, round(sum(b.forecast), 2) AS forecast
         FROM budget_lines b JOIN p pj ON pj.project_id = b.project_id AND pj.as_of = b.as_of
         GROUP BY ALL
     ),
-    firsts AS (SELECT k, min(period) AS first_period, sum(forecast) AS forecast FROM lines GROUP BY k),
+    firsts AS (SELECT k, min(period) AS first_period, round(sum(forecast), 2) AS forecast FROM lines GROUP BY k),
     cumulative AS (
         SELECT k, period, budget, sum(budget) OVER w AS pv, sum(consumed) OVER w AS ac,
                sum(n_budget) OVER w AS n_pv, sum(n_consumed) OVER w AS n_ac,
@@ -257,9 +258,9 @@ _STATUS_BASE = f"""
                g.k IS NOT NULL AS progress_reported
         FROM proj pr
         LEFT JOIN (
-            SELECT l.k, sum(l.budget) AS pv, sum(l.consumed) AS ac, sum(l.n_budget) AS n_pv,
+            SELECT l.k, round(sum(l.budget), 2) AS pv, round(sum(l.consumed), 2) AS ac, sum(l.n_budget) AS n_pv,
                    sum(l.n_consumed) AS n_ac,
-                   sum(l.consumed) FILTER (WHERE l.period <= l.status_month - INTERVAL 3 MONTH) AS ac_3,
+                   round(sum(l.consumed) FILTER (WHERE l.period <= l.status_month - INTERVAL 3 MONTH), 2) AS ac_3,
                    sum(l.n_consumed) FILTER (WHERE l.period <= l.status_month - INTERVAL 3 MONTH) AS n_ac_3
             FROM lines l WHERE l.period <= l.status_month GROUP BY l.k
         ) l ON l.k = pr.k
