@@ -85,16 +85,17 @@ def test_frontier_against_the_greedy_ranking():
 
 
 def test_frontier_of_the_tiny_case_is_non_decreasing_and_above_greedy():
-    # Whole portfolio: 8 + 6 + 6 + 5 = 25; with the monthly limits the most that fits is P1 + P3 = 16.
-    # By hand at cap 12.5 (the 5th of 10 points, 2.5 apart): the pairs under it, P2 + P3 (12; qa in m2),
-    # P2 + P4 and P3 + P4 (11 each; spend in m2), each break a limit, so one project: P1 (10).
-    problem = tiny()
-    curve = frontier(problem, points=10)
-    assert curve["budget_cap"].tolist() == pytest.approx(np.arange(1, 11) * 2.5)
+    # The whole portfolio spends 8 + 6 + 6 + 5 = 25, but the monthly limits add up to 3 x 6 = 18: the
+    # frontier tops out there, 10 caps 1.8 apart. Totals: P1 8, P2 6, P3 6, P4 5; pairs 11-14.
+    # 1.8, 3.6: nothing; 5.4: P4 (3); 7.2: P2 (7); 9.0, 10.8: P1 (10); 12.6: the pairs under it, P2 + P3
+    # (12; qa in m2), P2 + P4 and P3 + P4 (11; spend in m2), each break a limit: P1 (10); 14.4 to 18:
+    # P1 + P3 (14) = 16. Greedy (P1, P2, P3, P4 by ratio) finds the same at every cap here.
+    curve = frontier(tiny(), points=10)
+    assert curve["budget_cap"].tolist() == pytest.approx(np.arange(1, 11) * 1.8)
+    assert curve["optimiser_value"].tolist() == [0, 0, 3, 7, 10, 10, 10, 16, 16, 16]
+    assert curve["greedy_value"].tolist() == [0, 0, 3, 7, 10, 10, 10, 16, 16, 16]
     assert curve["optimiser_value"].is_monotonic_increasing
     assert (curve["optimiser_value"] >= curve["greedy_value"]).all()
-    assert curve.loc[4, "optimiser_value"] == pytest.approx(10)
-    assert curve["optimiser_value"].iloc[-1] == pytest.approx(16)
 
 
 def test_marginal_value_of_one_more_fte_where_capacity_binds():
@@ -135,3 +136,17 @@ def test_marginal_value_of_ten_percent_more_budget():
     monthly_only = marginal_values(Problem(candidates, cost, budget=10, months=1)).set_index("change")
     assert monthly_only.loc["+10% monthly budget", ["value_before", "value_after", "delta"]].tolist() == [11, 14, 3]
     assert monthly_only.loc["+10% monthly budget", "binding_months"] == 1
+
+
+def test_forced_in_only_the_chosen_give_way_unless_asked():
+    # One month, budget 10: A (value 10, cost 10) is chosen over B + C (3 + 2, cost 4 + 6).
+    # Forcing B in, only A may give way: {B} = 3, objective 3 - 10 = -7.
+    # Re-optimising everything: {B, C} = 5 (cost 10): displaces A, adds C, objective -5.
+    candidates = frame([("A", 10), ("B", 3), ("C", 2)], ["project_id", "value"])
+    cost = frame([("A", 0, 10), ("B", 0, 4), ("C", 0, 6)], ["project_id", "month_index", "cost"])
+    problem = Problem(candidates, cost, budget=10, months=1)
+    kept = explain_excluded(problem, project_ids=["B"]).projects.iloc[0]
+    assert (kept["displaced"], kept["added"], kept["value_change"]) == (("A",), (), -7)
+    assert kept["message"] == "forced in: displaces A; objective -7.00"
+    free = explain_excluded(problem, project_ids=["B"], keep_others_out=False).projects.iloc[0]
+    assert (free["displaced"], free["added"], free["value_change"]) == (("A",), ("C",), -5)

@@ -92,11 +92,26 @@ def structural_reasons(model: Model, chosen: dict, p: int) -> list[str]:
     return out
 
 
-def _forced(problem: Problem, pid, base: Result, solve: dict) -> dict:
-    """Re-solve with pid forced in: who it displaces and the objective's change."""
+def _needs(problem: Problem, pid) -> set:
+    """pid and every project it depends on, directly or through others."""
+    out, todo = set(), [pid]
+    while todo:
+        q = todo.pop()
+        if q not in out:
+            out.add(q)
+            todo.extend(b for a, b in problem.dependencies if a == q)
+    return out
+
+
+def _forced(problem: Problem, pid, base: Result, solve: dict, keep_others_out: bool) -> dict:
+    """Re-solve with pid forced in: who it displaces and the objective's change. keep_others_out: only
+    the chosen set (and what pid depends on) may be selected, so the answer is who must give way."""
     candidates = problem.candidates.copy()
-    must = candidates["must"].fillna(False).astype(bool) if "must" in candidates else False
-    candidates["must"] = must | (candidates["project_id"] == pid)
+    flag = (lambda c: candidates[c].fillna(False).astype(bool) if c in candidates else False)
+    candidates["must"] = flag("must") | (candidates["project_id"] == pid)
+    if keep_others_out:
+        allowed = set(base.selected) | _needs(problem, pid)
+        candidates["must_not"] = flag("must_not") | ~candidates["project_id"].isin(allowed)
     forced = optimise(replace(problem, candidates=candidates), **solve)
     if not forced.feasible:
         return {"forced_status": forced.status, "displaced": (), "added": (), "value_change": np.nan,
@@ -112,10 +127,14 @@ def _forced(problem: Problem, pid, base: Result, solve: dict) -> dict:
 
 
 def explain_excluded(problem: Problem, result: Result | None = None, *, project_ids=None, resolve: bool = True,
-                     time_limit: float | None = TIME_LIMIT, mip_rel_gap: float = 1e-4) -> Explanation:
+                     keep_others_out: bool = True, time_limit: float | None = TIME_LIMIT,
+                     mip_rel_gap: float = 1e-4) -> Explanation:
     """Why each excluded project (or each of project_ids) is out: its structural reasons, the limits it
-    would break beside the chosen set, and (resolve=True) the re-solve with it forced in. A must_not
-    project is not re-solved. Re-solving every project of a large portfolio takes one milp each."""
+    would break beside the chosen set, and (resolve=True) the re-solve with it forced in. By default
+    that re-solve lets only the chosen projects give way or move (what it depends on may come too; every
+    other project stays out), so `displaced` is who must make room, stable whatever the gap; with
+    keep_others_out=False it re-optimises everything, which at a gap of 1% also reshuffles projects that
+    merely trade places. A must_not project is not re-solved. One milp per project explained."""
     model = build(problem)
     solve = {"time_limit": time_limit, "mip_rel_gap": mip_rel_gap}
     result = result if result is not None else optimise(problem, model=model, **solve)
@@ -133,7 +152,7 @@ def explain_excluded(problem: Problem, result: Result | None = None, *, project_
                "binding": _binding_text(limits), "forced_status": "not re-solved", "displaced": (), "added": (),
                "value_change": np.nan, "message": "must_not: not re-solved" if "must_not" in reasons else ""}
         if resolve and "must_not" not in reasons:
-            row.update(_forced(problem, pid, result, solve))
+            row.update(_forced(problem, pid, result, solve, keep_others_out))
         rows.append(row)
     frames = [b for b in binding if len(b)]
     return Explanation(pd.DataFrame(rows, columns=["project_id", "value", "excluded_by", "binding", "forced_status",
@@ -142,18 +161,22 @@ def explain_excluded(problem: Problem, result: Result | None = None, *, project_
 
 
 def _whole_portfolio(model: Model) -> float:
-    """What every candidate except the must_not ones would spend at its planned dates."""
+    """The top of the frontier: what every candidate except the must_not ones would spend at its planned
+    dates, or the sum of the monthly budget limits when every month has one and that is less."""
     cost = np.asarray(model.spend[:, model.col0].sum(axis=0)).ravel()
-    return float(cost[~model.flags["must_not"]].sum())
+    whole = float(cost[~model.flags["must_not"]].sum())
+    return min(whole, float(model.budget_limit.sum()))
 
 
 def frontier(problem: Problem, *, points: int = 15, caps=None, time_limit: float | None = TIME_LIMIT,
              mip_rel_gap: float = 1e-4) -> pd.DataFrame:
     """Value against a total budget cap (epsilon-constraint: one milp per cap, the cap replacing
     problem.total_budget; the monthly limits and capacity stay), beside the greedy ranking at the same cap.
-    Caps: `points` from whole/points to the whole portfolio's planned spend, unless given. Columns:
+    Caps: `points` from top/points to the top, unless given; the top is the whole portfolio's planned
+    spend, or the sum of the monthly limits if that is less (above it the cap cannot bind). Columns:
     budget_cap, optimiser_value (objective), optimiser_cost, optimiser_projects, status, gap, best_bound,
-    greedy_value, greedy_cost, greedy_projects; an infeasible cap (must-dos over it) has NaN values."""
+    greedy_value, greedy_cost, greedy_projects; an infeasible cap (must-dos over it) has NaN values.
+    The optimiser's curve is non-decreasing and above the greedy one only to within each solve's gap."""
     if caps is None:
         if points < 2:
             raise UsageError(f"points must be at least 2, not {points}")
