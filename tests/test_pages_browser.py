@@ -132,8 +132,9 @@ def problems(page) -> list[str]:
 
 def open_dashboard(page, url: str, name: str) -> None:
     """Opens a dashboard and waits until Voila has run every cell and the widgets are drawn."""
-    page.goto(f"{url}/voila/render/{name}.ipynb", wait_until="commit", timeout=90_000)
-    page.wait_for_selector("[data-key=snapshot]", timeout=90_000)
+    # Generous: on a loaded 2-core machine a kernel's start and first draw took over 90 s once.
+    page.goto(f"{url}/voila/render/{name}.ipynb", wait_until="commit", timeout=180_000)
+    page.wait_for_selector("[data-key=snapshot]", timeout=180_000)
     page.wait_for_function("() => !document.querySelector('#loading') || "
                            "getComputedStyle(document.querySelector('#loading')).display === 'none'", timeout=90_000)
     page.wait_for_timeout(1500)
