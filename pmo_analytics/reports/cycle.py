@@ -12,6 +12,7 @@ the manifest with the pages: "always" fails before any notebook runs when no bro
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import shutil
 import threading
@@ -264,28 +265,27 @@ def _render(result: MonthReport, books: list[Path], loaded: list[dt.date], load_
         pages.append({"stem": book.stem, "title": title, "figures": result.figures[book.stem],
                       "tables": render.count_tables(page)})
     result.headline = index.headline(database, as_of, load_row)
-    front = _front_and_pdf(result, (as_of, result.headline, pages, result.skipped, load_row, loaded), printed,
-                           staging, steps, pdf)
+    front = functools.partial(index.page, as_of, result.headline, pages, result.skipped, load_row, loaded)
+    front = _front_and_pdf(result, front, load_row.get("quality_score"), printed, staging, steps, pdf)
     (staging / pack.INDEX).write_bytes(pack.seal(staging, front, final.name))
     for stem in result.notebooks:
         if not result.figures[stem]:
             steps.note(f"warning: {stem}.html shows no figure")
 
 
-def _front_and_pdf(result: MonthReport, front_args: tuple, printed: list, staging: Path, steps: _Steps,
-                   pdf: str) -> str:
+def _front_and_pdf(result: MonthReport, front: Callable[..., str], quality, printed: list, staging: Path,
+                   steps: _Steps, pdf: str) -> str:
     """index.html's text, after printing the PDF (the front page first, then each page) into
     `staging` when asked; the front page then links the PDF. "if-possible": a PDF that cannot be
     printed is a note, and the HTML pack is published without it."""
     if pdf == "never":
-        return index.page(*front_args)
-    as_of, load_row = result.month, front_args[4]
+        return front()
+    as_of = result.month
     name = f"board-pack-{as_of:%Y-%m}.pdf"
     steps(f"printing the board pack {name} ({1 + len(printed)} sections)")
-    quality = load_row.get("quality_score")
     footer = f"{as_of:%B %Y} (snapshot {as_of:%Y-%m-%d})" + (
         f" · data quality {quality:.1f}/100" if quality is not None else "")
-    sections = [printing.Section("Summary", index.page(*front_args))] + printed
+    sections = [printing.Section("Summary", front())] + printed
     try:
         pages = printing.board_pack(staging / name, sections, footer, f"PMO board pack: {as_of:%B %Y}")
     except Exception as exc:  # no browser, or it failed: Playwright raises its own Error classes
@@ -294,10 +294,10 @@ def _front_and_pdf(result: MonthReport, front_args: tuple, printed: list, stagin
         (staging / name).unlink(missing_ok=True)
         steps.note(f"no PDF board pack: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__} "
                    "(--no-pdf to skip it)")
-        return index.page(*front_args)
+        return front()
     result.pdf, result.pdf_pages = result.folder / name, pages
     steps.note(f"{name}: {pages} pages")
-    return index.page(*front_args, pdf={"name": name, "pages": pages})
+    return front(pdf={"name": name, "pages": pages})
 
 
 def _warn_later_reports(as_of: dt.date, out: Path, steps: _Steps) -> None:
