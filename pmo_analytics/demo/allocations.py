@@ -1,6 +1,6 @@
 """People's allocations: the Mondays of the calendar, the projects active each week, assignments of
-8-40 weeks to 1-3 projects at a time, two teams overloaded around every quarter end, and the weekly
-planned and actual hours an allocation export holds at a month end."""
+8-40 weeks to 1-3 projects at a time, two teams overloaded around every quarter end by one crunch
+project each, and the weekly planned and actual hours an allocation export holds at a month end."""
 from __future__ import annotations
 
 import math
@@ -34,6 +34,7 @@ class WorkPlan:
     stint_end: np.ndarray
     stint_project: np.ndarray
     overload: np.ndarray  # (teams, W) load factor: 1, or 1.1-1.4 in an overloaded team-week
+    crunch: np.ndarray  # (teams, W) the project an overloaded team-week's extra hours go to, -1 elsewhere
 
     @property
     def weeks(self) -> int:
@@ -49,8 +50,29 @@ def simulate_work_plan(rng: np.random.Generator, projects: Projects, schedule: S
     active = _active_project_weeks(projects, schedule, week_day)
     slots = _draw_assignments(rng, staff, bac, active)
     quarter_ends = month_end(np.arange(FIRST_MONTH - FIRST_MONTH % 3 - 1, LAST_MONTH + 4, 3))  # Mar, Jun, Sep, Dec
-    return WorkPlan(first_monday=mon0, week_day=week_day, active=active, **slots,
-                    overload=_draw_overloaded_teams(rng, len(week_day), (quarter_ends - mon0) // 7))
+    overload = _draw_overloaded_teams(rng, len(week_day), (quarter_ends - mon0) // 7)
+    return WorkPlan(first_monday=mon0, week_day=week_day, active=active, **slots, overload=overload,
+                    crunch=_crunch_projects(overload, staff, slots, active))
+
+
+def _crunch_projects(overload: np.ndarray, staff: Staff, slots: dict, active: np.ndarray) -> np.ndarray:
+    """Each overloaded run of a team piles its extra hours on one project: the one the team's people
+    give the most time to in the run's first week (a go-live everyone is drafted onto). Drawn from
+    nothing random, so the rest of the portfolio is the same whatever this rule is."""
+    T, W = overload.shape
+    crunch = np.full((T, W), -1, np.int64)
+    team = staff.team[slots["slot_person"][slots["stint_slot"]]]
+    share = slots["slot_share"][slots["stint_slot"]]
+    start, end, project = slots["stint_start"], slots["stint_end"], slots["stint_project"]
+    for t in range(T):
+        over = overload[t] > 1
+        firsts = np.flatnonzero(over & ~np.r_[False, over[:-1]])
+        lasts = np.flatnonzero(over & ~np.r_[over[1:], False]) + 1
+        for s, e in zip(firsts.tolist(), lasts.tolist()):
+            on = (team == t) & (start <= s) & (end > s) & active[project, s]
+            if on.any():
+                crunch[t, s:e] = int(np.argmax(np.bincount(project[on], share[on])))
+    return crunch
 
 
 def _active_project_weeks(projects: Projects, schedule: Schedule, wd: np.ndarray) -> np.ndarray:
@@ -122,15 +144,14 @@ def allocation_rows(plan: WorkPlan, staff: Staff, projects: Projects, state: Mon
     upe, upr, uwk = uniq // (P * W), (uniq // W) % P, uniq % W
     day = plan.week_day[uwk]
     # each person-week is planned at the person's utilisation (60-100%, +-8% week to week),
-    # split over the assignments running that week; overloaded team-weeks at 110-140%
+    # split over the assignments running that week
     _, pw_inv = np.unique(upe * W + uwk, return_inverse=True)
     tot = np.bincount(pw_inv, share)[pw_inv]
-    fac = plan.overload[staff.team[upe], uwk]
-    over = fac > 1
     wobble = 0.92 + 0.16 * hash_u(state.seed, 33, upe, day)
-    load = np.where(over, fac, np.minimum(1.0, staff.utilisation[upe] * wobble))
-    hours = staff.capacity[upe] * load * share / tot
-    hours = np.where(over, np.round(hours * 2), np.floor(hours * 2)) / 2
+    load = np.minimum(1.0, staff.utilisation[upe] * wobble)
+    hours = np.floor(staff.capacity[upe] * load * share / tot * 2) / 2
+    upe, upr, uwk, hours = _with_crunch(plan, staff, projects, state, upe, upr, uwk, hours, pw_inv)
+    day = plan.week_day[uwk]
     keep = hours > 0
     upe, upr, day, hours = upe[keep], upr[keep], day[keep], hours[keep]
     booked = day + 6 <= d_t
@@ -146,13 +167,39 @@ def allocation_rows(plan: WorkPlan, staff: Staff, projects: Projects, state: Mon
     }
 
 
+def _with_crunch(plan: WorkPlan, staff: Staff, projects: Projects, state: MonthEnd, upe, upr, uwk, hours, pw_inv):
+    """Overloaded team-weeks: each person of the team is planned at 110-140% of capacity, the hours
+    above their usual plan going to the run's crunch project (a row of its own if they were not on
+    it), while that project is in the export, working that week and, in the future, not finished."""
+    first = np.unique(pw_inv, return_index=True)[1]
+    pe, wk = upe[first], uwk[first]
+    team = staff.team[pe]
+    fac, crunch = plan.overload[team, wk], plan.crunch[team, wk]
+    extra = np.round((staff.capacity[pe] * fac - np.bincount(pw_inv, hours)) * 2) / 2
+    ok = (fac > 1) & (crunch >= 0) & (extra > 0)
+    ok[ok] = _working(plan, state, crunch[ok], wk[ok])
+    P, W = projects.count, plan.weeks
+    key = np.concatenate([(upe * P + upr) * W + uwk, (pe[ok] * P + crunch[ok]) * W + wk[ok]])
+    uniq, inv = np.unique(key, return_inverse=True)
+    summed = np.bincount(inv, np.concatenate([hours, extra[ok]]), minlength=len(uniq))
+    return uniq // (P * W), (uniq // W) % P, uniq % W, summed
+
+
+def _working(plan: WorkPlan, state: MonthEnd, pr: np.ndarray, wk: np.ndarray) -> np.ndarray:
+    """Whether project `pr` takes hours in week `wk` of this export: present in it, active that week,
+    and, for a week after the month end, not past its forecast finish."""
+    P = plan.active.shape[0]
+    fc_end = np.full(P, -(10**9), np.int64)
+    fc_end[state.present] = state.end_date
+    wd = plan.week_day[wk]
+    return plan.active[pr, wk] & state.present_mask[pr] & ((wd + 6 <= state.day) | (wd <= fc_end[pr]))
+
+
 def _assigned_weeks(plan: WorkPlan, state: MonthEnd):
     """(week, project, slot) of every assignment week in the 27 weeks around the month end whose
     project is in the export and active then, and not past its forecast finish if in the future."""
     d_t = state.day
-    P, W = plan.active.shape
-    fc_end = np.full(P, -(10**9), np.int64)
-    fc_end[state.present] = state.end_date
+    W = plan.active.shape[1]
     w0 = max(0, -((plan.first_monday - (d_t - 91)) // 7))  # first Monday >= d_t - 91
     w1 = min(W - 1, (d_t + 91 - plan.first_monday) // 7)
     lo = np.maximum(plan.stint_start, w0)
@@ -162,6 +209,5 @@ def _assigned_weeks(plan: WorkPlan, state: MonthEnd):
     wk = lo[rep] + np.arange(len(rep)) - np.repeat(np.cumsum(ln) - ln, ln)
     pr = plan.stint_project[rep]
     sl = plan.stint_slot[rep]
-    wd = plan.week_day[wk]
-    ok = plan.active[pr, wk] & state.present_mask[pr] & ((wd + 6 <= d_t) | (wd <= fc_end[pr]))
+    ok = _working(plan, state, pr, wk)
     return wk[ok], pr[ok], sl[ok]

@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow as pa
 
 from pmo_analytics.demo.budgets import ActualSpend, Baseline, spend_curves
-from pmo_analytics.demo.columns import coded, dated, money
+from pmo_analytics.demo.columns import coded, dated, money, numeric
 from pmo_analytics.demo.dates import K_SIM, MONTH_DAYS, month_end
 from pmo_analytics.demo.noise import hash_u
 from pmo_analytics.demo.people import Staff, name_codes
@@ -115,7 +115,8 @@ def _performance_estimates(seed: int, T: int, ex: np.ndarray, a: np.ndarray, D: 
 def project_rows(state: MonthEnd, projects: Projects, baseline: Baseline, staff: Staff,
                  managers: np.ndarray) -> dict[str, pa.Array]:
     """The projects export: RAG from min(CPI, SPI estimate) (on hold at least amber, planned green,
-    cancelled empty), phase from the earned value, end_date the forecast finish."""
+    cancelled empty), phase from the earned value, end_date the forecast finish, and a value_score the
+    PMO scored at approval (20-100: 20/40/60 for low/medium/high priority plus up to 40, fixed per project)."""
     ex = state.present
     score = np.minimum(state.cpi_estimate, state.spi_estimate)
     rag = np.searchsorted(-np.array([0.95, 0.90, 0.83, 0.76]), -score, side="right")
@@ -140,4 +141,5 @@ def project_rows(state: MonthEnd, projects: Projects, baseline: Baseline, staff:
         "baseline_end_date": dated(projects.baseline_end[ex]),
         "bac": money(baseline.bac[ex]),
         "currency": coded(np.zeros(len(ex), np.int64), (CURRENCY,)),
+        "value_score": numeric(np.round(20 * (3 - projects.priority[ex]) + 40 * hash_u(state.seed, 41, ex))),
     }

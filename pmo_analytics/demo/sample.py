@@ -53,8 +53,10 @@ Conventions of the files
   physical progress at the end of that month, non-decreasing, 100 only at completion.
 * projects: a project appears in the export at its approval date (1-4 months before its start), so
   later snapshots have more projects (ids are numbered in approval order, the same in every window); `end_date` is the current forecast finish (the actual finish
-  once complete, the cancellation date when cancelled); `baseline_end_date` never changes. A project
-  is closed from the month after the one it completes in (that month it is active, phase closure).
+  once complete, the cancellation date when cancelled); `baseline_end_date` never changes. `value_score`
+  is the value the PMO scored at approval (60/40/20 for high/medium/low priority plus up to 40),
+  the same in every snapshot.
+  A project is closed from the month after the one it completes in (that month it is active, phase closure).
 * allocations: weeks (Mondays) from 13 weeks before to 13 weeks after the snapshot's month end.
   planned_hours for every week; actual_hours only for weeks whose Sunday is on or before the
   snapshot date (empty after). Each person works on 1-3 projects at a time, in assignments of 8-40
@@ -62,7 +64,9 @@ Conventions of the files
   is planned at their own 60-100% of capacity (+-8% week to week) split over the assignments that
   run that week (none in weeks with no active assignment), except two teams (chosen by seed)
   overloaded at 110-140% of capacity for 3-6 weeks around every quarter end (so every snapshot shows
-  an overload within its 13 weeks either side).
+  an overload within its 13 weeks either side): the hours above a person's usual plan go to the
+  run's crunch project, the one the team gives most time to in the run's first week, so deferring
+  it relieves the team (what the arbitration views show).
 * risks: 2-10 per project; risk ids are numbered in the order risks were raised. A risk appears only
   from its raised_date. closed_date is set only for status closed (occurred risks keep it empty).
   Troubled projects' risks grow (probability +0.025 a month, impact +1 after 4 and 10 months);
