@@ -95,6 +95,9 @@ PROJECTS = Table(
         Column("baseline_end_date", DATE, doc="Approved baseline finish"),
         _money("bac", "Budget at completion (approved budget)"),
         Column("currency", doc="ISO currency code of the project's money"),
+        Column("value_score", NUMBER, minimum=0, expected=False,
+               doc="Value the PMO scores the project with (any scale, higher is better); the portfolio "
+                   "optimiser maximises its sum"),
     ),
 )
 
