@@ -46,3 +46,10 @@ class ValidationFailed(PMOError):
         errors = [p for p in self.problems if p.severity == "error"]
         lines = [str(p) for p in errors]
         super().__init__(f"{len(errors)} error(s); nothing was loaded:\n" + "\n".join(lines))
+
+
+class ScenarioError(PMOError):
+    """A scenario cannot be read or applied: a bad file, field or change, or a change that names a
+    project, person or role the snapshot lacks. The message names the scenario or file and the change."""
+
+    exit_code = 2
