@@ -29,6 +29,13 @@ from pmo_analytics.present.figures.milestones import baseline_slip_chart, milest
 from pmo_analytics.present.figures.quadrant import cpi_spi_quadrant
 from pmo_analytics.present.figures.resources import LOAD_CMAP, resource_heatmap
 from pmo_analytics.present.figures.risks import RISK_ZONES, exposure_trend_chart, risk_matrix_chart
+from pmo_analytics.present.figures.scenarios import (
+    capacity_fit,
+    marginal_values_chart,
+    optimiser_frontier,
+    scenario_budget,
+    scenario_load_delta,
+)
 
 __all__ = [
     "COLORS",
@@ -43,6 +50,7 @@ __all__ = [
     "baseline_slip_chart",
     "budget_s_curve",
     "budget_variance_chart",
+    "capacity_fit",
     "cpi_spi_quadrant",
     "currency_of",
     "drift_chart",
@@ -53,10 +61,14 @@ __all__ = [
     "integer_axis",
     "kpi_distribution_chart",
     "kpi_tiles",
+    "marginal_values_chart",
     "milestone_trend_chart",
     "money_axis",
     "money_label",
+    "optimiser_frontier",
     "performance_trend",
     "resource_heatmap",
     "risk_matrix_chart",
+    "scenario_budget",
+    "scenario_load_delta",
 ]
