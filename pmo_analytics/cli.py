@@ -1,5 +1,5 @@
 """The `pmo` command: sample, demo, check, load, snapshots, month, report, export, import, refresh,
-serve, profiles, contract.
+serve, scenario (cli_scenarios.py), profiles, contract.
 
 Exit codes: 0 ok, 1 invalid input (nothing written), 2 usage error. Errors are one-line messages on
 stderr, never tracebacks.
@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from pmo_analytics import settings
+from pmo_analytics.cli_scenarios import add_commands as add_scenario_commands
 from pmo_analytics.exceptions import InputError, PMOError, ValidationFailed
 from pmo_analytics.periods import month_end
 from pmo_analytics.settings import db_path
@@ -211,6 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     _data_commands(sub)
     _cycle_commands(sub)
     _serve_command(sub)
+    add_scenario_commands(sub, _with_db, _month)
     sub.add_parser("profiles", help="list the import profiles shipped with the workbench").set_defaults(
         func=cmd_profiles)
     sub.add_parser("contract", help="print the canonical tables (the data contract) as Markdown").set_defaults(
