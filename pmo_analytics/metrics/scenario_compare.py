@@ -43,12 +43,13 @@ def _spend(con, as_of: dt.date) -> pd.DataFrame:
                          "budget": curve["budget"].to_numpy()})
 
 
-def _load(con, as_of: dt.date, by: str) -> tuple[pd.DataFrame, int]:
+def _load(con, as_of: dt.date, by: str) -> tuple[pd.DataFrame, int | None]:
     """(group, month, utilisation, over_hours of the months after the snapshot, the group-weeks
-    after the snapshot planned above the group's capacity)."""
+    after the snapshot planned above the group's capacity: None when no week has a capacity)."""
     months = _future(resource_load(con, by=by, grain="month", as_of=as_of), "month", as_of)
     weeks = _future(resource_load(con, by=by, grain="week", as_of=as_of), "week", as_of)
-    over_weeks = int((weeks["utilisation"] > 1).sum())
+    measured = weeks["utilisation"].notna()
+    over_weeks = int((weeks["utilisation"] > 1).sum()) if measured.any() else None  # no plan: not 0
     out = months.rename(columns={by: "group"})[["group", "month", "utilisation", "planned_hours", "capacity"]]
     return out, over_weeks
 
@@ -59,19 +60,24 @@ def _kpis(con, as_of: dt.date) -> pd.DataFrame:
     return frame[["kpi", "label", "unit", "value", "higher_is_better"]]
 
 
-def _one(con, as_of: dt.date, by: str) -> dict:
+def _one(con, as_of: dt.date, by: str, with_kpis: bool) -> dict:
     load, over_weeks = _load(con, as_of, by)
     top = headline(con, as_of=as_of)
-    return {"spend": _spend(con, as_of), "load": load, "kpis": _kpis(con, as_of),
+    kpi = _kpis(con, as_of) if with_kpis else pd.DataFrame(columns=["kpi", "label", "unit", "value",
+                                                                     "higher_is_better"])
+    return {"spend": _spend(con, as_of), "load": load, "kpis": kpi,
             "headline": top.iloc[0].to_dict() if len(top) else {}, "over_weeks": over_weeks}
 
 
-def compare(con, scenarios: list[Scenario], by: str = "team", budget_limit: float | None = None) -> dict:
+def compare(con, scenarios: list[Scenario], by: str = "team", budget_limit: float | None = None,
+            with_kpis: bool = True, cache: dict | None = None) -> dict:
     """Frames for the baseline (the scenarios' snapshot) and each scenario, in order:
     projects (scenario, project_id, name, change, who, why), budget (scenario, month, spend, limit, over),
     load (scenario, group, month, utilisation, delta: points of utilisation against the baseline's, as a
     fraction), kpis (scenario, kpi, label, unit, value, delta, better: the change goes the desirable way),
-    headline (scenario, HEADLINE..., months_over_limit, group_weeks_over)."""
+    headline (scenario, HEADLINE..., months_over_limit, group_weeks_over). `with_kpis=False` leaves the
+    KPIs out (the history-wide part); `cache`, a dict the caller keeps, holds the baseline's numbers
+    between calls on the same database (a dashboard redraws only the scenario)."""
     choice(by, LOAD_BY, "by")
     if not scenarios:
         return {}
@@ -79,10 +85,15 @@ def compare(con, scenarios: list[Scenario], by: str = "team", budget_limit: floa
     if any(s.as_of != as_of for s in scenarios):
         raise UsageError("the scenarios compared must be built on the same snapshot; replay the older ones "
                          "first (pmo scenario replay NAME)")
-    runs = {BASELINE: _one(con, as_of, by)}
+    key = (as_of, by, with_kpis)
+    if cache is None or key not in cache:
+        base = _one(con, as_of, by, with_kpis)
+        if cache is not None:
+            cache[key] = base
+    runs = {BASELINE: dict(cache[key] if cache is not None else base)}
     for s in scenarios:
         with view(con, s) as scenario_con:
-            runs[s.name] = _one(scenario_con, as_of, by)
+            runs[s.name] = _one(scenario_con, as_of, by, with_kpis)
     approved = runs[BASELINE]["spend"].set_index("month")["budget"]
     limits = {s.name: s.budget_limit for s in scenarios}
     return {
@@ -110,7 +121,8 @@ def _budget(runs: dict, approved: pd.Series, limits: dict, given: float | None) 
     out["over"] = np.where(out["spend"] > out["limit"], out["spend"] - out["limit"], 0.0)
     out.loc[out["spend"].isna() | out["limit"].isna(), "over"] = np.nan
     for name, run in runs.items():
-        run["months_over_limit"] = int((out.loc[out["scenario"] == name, "over"] > 0).sum())
+        over = out.loc[out["scenario"] == name, "over"]
+        run["months_over_limit"] = int((over > 0).sum()) if over.notna().any() else None  # no month: not 0
     return out[["scenario", "month", "spend", "limit", "over"]]
 
 

@@ -54,6 +54,8 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "change": ("Change", "number"), "change_pct": ("Change %", "pct"), "direction": ("Direction", "label"),
     "label": ("KPI", "text"), "value": ("Value", "kpi"), "target": ("Target", "kpi_target"),
     "coverage": ("Measured over", "text"), "trend": ("Since last month", "text"),
+    "value_score": ("Value score", "number"), "to_spend": ("To spend after the snapshot", "money"),
+    "plan": ("In this plan", "text"),
 }
 FORMAT_ONLY = frozenset({"unit"})  # read to write the row's values, not shown as a column
 _NUMERIC = frozenset({"money", "pct", "share", "ratio", "int", "hours", "number", "kpi", "kpi_target"})

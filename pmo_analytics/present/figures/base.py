@@ -118,12 +118,17 @@ class MoneyFormatter(Formatter):
 
     def __init__(self, currency: str | None = None):
         self.currency = currency if currency in CURRENCY_SYMBOLS else None
+        self.tick_values: list[float] = []
+
+    def set_locs(self, locs):
+        # kept here: matplotlib 3.11 deprecates the Formatter's own `locs`
+        self.tick_values = [float(v) for v in locs]
 
     def __call__(self, value, pos=None):
         return fmt.money(value, self.currency, decimals=self._decimals(value))
 
     def _decimals(self, value: float) -> int | None:
-        locs = sorted(float(v) for v in getattr(self, "locs", []) if math.isfinite(v))
+        locs = sorted(v for v in self.tick_values if math.isfinite(v))
         steps = [b - a for a, b in itertools.pairwise(locs) if b > a]
         if not steps:
             return None

@@ -1,0 +1,105 @@
+"""Arbitration on the demo portfolio: deferring the projects that overload the teams relieves them, and
+the arbitration dashboard's board (ui/arbitration.py) shows it, in-process (the browser test is in
+tests/test_dashboards_browser.py)."""
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+from conftest import REALDATA, sha256
+
+import pmo_analytics
+from pmo_analytics.metrics import over_allocations, resource_load
+from pmo_analytics.metrics.scenario_compare import compare, overload_drivers
+from pmo_analytics.scenarios import Change, Scenario, view
+from pmo_analytics.snapshots import loading
+from pmo_analytics.ui.arbitration import ArbitrationBoard
+
+OCT = pd.Timestamp("2026-10-31")
+
+
+def _team_weeks_over(con) -> int:
+    """Team-weeks after the snapshot planned above the team's capacity: the red cells after the status
+    line of the resources dashboard's team heatmap (its default view)."""
+    weeks = resource_load(con, by="team", grain="week")
+    return int(((pd.to_datetime(weeks["week"]) > OCT) & (weeks["utilisation"] > 1)).sum())
+
+
+def _runs_after(con) -> int:
+    runs = over_allocations(con)
+    return int((pd.to_datetime(runs["end_week"]) > OCT).sum())
+
+
+def test_deferring_the_two_most_over_allocating_projects_removes_the_over_allocation(demo_db):
+    before = sha256(demo_db)
+    with pmo_analytics.connect(demo_db) as con:
+        drivers = overload_drivers(con, by="team", n=2)["project_id"].tolist()
+        over_before, runs_before = _team_weeks_over(con), _runs_after(con)
+        relief = Scenario("relief", "2026-10", tuple(Change("defer", project_id=p, months=3) for p in drivers))
+        with view(con, relief) as plan:
+            over_after, runs_after = _team_weeks_over(plan), _runs_after(plan)
+            moved = resource_load(plan, by="team", grain="week")
+    # Two teams are overloaded around the December quarter end (the demo's crunch runs), each by its
+    # crunch project; deferring both by 3 months (13 weeks) moves their hours to Feb-Apr 2027, where no
+    # team is over either: every week after the snapshot, to the last one the hours reach, is within capacity.
+    assert len(drivers) == 2 and over_before >= 6
+    assert over_after == 0
+    assert pd.to_datetime(moved["week"]).max() > pd.Timestamp("2027-03-01")
+    # People's own over-allocated runs after the snapshot fall too (some are other projects' peaks).
+    assert runs_after < runs_before / 2
+    assert sha256(demo_db) == before  # the snapshot is never touched
+
+
+def _tiles(board) -> dict[str, tuple[str, str]]:
+    found = re.findall(r"data-key='(\w+)'><div class='label'>[^<]*</div><div class='value'>([^<]*)</div>"
+                       r"<div class='note'>([^<]*)<", board.tiles.value)
+    return {key: (value, note) for key, value, note in found}
+
+
+@pytest.fixture
+def board(demo_db):
+    return ArbitrationBoard(demo_db)
+
+
+def test_the_board_defers_undoes_and_resets(board, demo_db):
+    with pmo_analytics.connect(demo_db) as con:
+        drivers = overload_drivers(con, n=2)["project_id"].tolist()
+        over = _team_weeks_over(con)
+    assert board.message is None and board.month.value == OCT.date()
+    assert _tiles(board)["group_weeks_over"] == (str(over), f"baseline {over}")
+    board.shift.value = 3
+    for project in drivers:
+        board.project.value = project
+        board.defer.click()
+    assert _tiles(board)["group_weeks_over"] == ("0", f"baseline {over}")
+    assert [c.project_id for c in board.changes] == drivers
+    assert board.listing.value.count("<li>") == 2 and "by 3 months" in board.listing.value
+    board.stop.click()  # the last project again: stopping it replaces its deferral
+    assert [(c.kind, c.project_id) for c in board.changes] == [("defer", drivers[0]), ("exclude", drivers[1])]
+    board.undo.click()
+    assert [c.project_id for c in board.changes] == [drivers[0]]
+    board.reset.click()
+    assert board.changes == [] and _tiles(board)["group_weeks_over"][0] == str(over)
+
+
+def test_the_optimisers_suggestion_fits_every_months_budget(board, demo_db):
+    assert int(_tiles(board)["months_over_limit"][0]) > 0  # the demo's forecasts run over its approved budget
+    board.suggest.click()
+    assert "Optimiser: optimal" in board.advice.value and board.suggested
+    assert all(c.why for c in board.suggested)
+    board.use.click()
+    assert _tiles(board)["months_over_limit"][0] == "0"
+    # Checked apart from the board: the plan's spend against the approved budget of every month.
+    with pmo_analytics.connect(demo_db) as con:
+        frames = compare(con, [board.scenario()], with_kpis=False)
+    plan = frames["budget"][frames["budget"]["scenario"] == "your-plan"]
+    assert (plan["spend"] <= plan["limit"] + 0.01).all()
+
+
+def test_a_snapshot_with_nothing_to_arbitrate_says_so_in_one_line(tmp_path):
+    database = tmp_path / "uk.duckdb"
+    loading.load([REALDATA / "uk-gmpp" / "uk_2023.csv"], "2023-03", database=database, profile="uk-gmpp")
+    board = ArbitrationBoard(database)
+    assert board.message.startswith("Nothing to arbitrate in the Mar 2023 snapshot")
+    assert "£0" not in board.tiles.value and board.defer.disabled and board.suggest.disabled
