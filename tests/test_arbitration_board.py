@@ -103,3 +103,15 @@ def test_a_snapshot_with_nothing_to_arbitrate_says_so_in_one_line(tmp_path):
     board = ArbitrationBoard(database)
     assert board.message.startswith("Nothing to arbitrate in the Mar 2023 snapshot")
     assert "£0" not in board.tiles.value and board.defer.disabled and board.suggest.disabled
+
+
+def test_the_boards_figures_are_sent_as_base64_png_text(board):
+    """Outputs set on the Output widget by a button's redraw carry the PNG as base64 text, as the kernel
+    sends it; raw bytes reach the page as a binary buffer and show as a broken image."""
+    import base64
+
+    board.project.value = board.project.options[0][1]
+    board.defer.click()
+    pngs = [o["data"]["image/png"] for o in board.out.outputs if "image/png" in o["data"]]
+    assert len(pngs) == 2 and all(isinstance(p, str) for p in pngs)
+    assert all(base64.b64decode(p)[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)

@@ -28,7 +28,7 @@ from conftest import free_port, wait_until_serving
 pytestmark = pytest.mark.slow
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-DASHBOARDS = ["overview", "budget", "resources", "risks", "milestones"]
+DASHBOARDS = ["overview", "budget", "resources", "risks", "milestones", "arbitration"]
 SOURCE_MARKERS = ["from pmo_analytics", "import ", "Traceback", "Error:", "def "]
 
 
@@ -184,6 +184,43 @@ def test_hostile_value_sent_through_a_widget_changes_nothing(server, page, live_
     page.wait_for_timeout(2000)
     assert {k: tile(page, k) for k in before} == before
     assert "Traceback" not in page.inner_text("body")
+
+
+def choose(page, label, starts_with):
+    """Chooses the option of dropdown `label` whose text starts with `starts_with` (the arbitration
+    board's project options carry their value and spend after the ID)."""
+    select = page.locator(".widget-dropdown", has=page.locator(f"label:text-is('{label}')")).locator("select")
+    option = select.locator("option").filter(has_text=re.compile("^" + re.escape(starts_with)))
+    select.select_option(label=option.first.inner_text())
+
+
+def test_arbitration_defers_projects_and_the_fit_changes_for_this_viewer_only(server, page, browser, live_db,
+                                                                            tmp_path):
+    from pmo_analytics.metrics.scenario_compare import overload_drivers
+
+    with pmo_analytics.connect(live_db) as con:
+        drivers = overload_drivers(con, n=2)["project_id"].tolist()
+    open_dashboard(page, server, "arbitration")
+    over = tile(page, "group_weeks_over")
+    assert int(over) > 0 and int(tile(page, "months_over_limit")) > 0
+    for project in drivers:  # "+3 months" is the shift offered first
+        choose(page, "Project", project)
+        page.click("button:has-text('Defer')")
+        page.wait_for_selector(f".pmo-changes li:has-text('defer {project} by 3 months')", timeout=30_000)
+    wait_for_tiles(page, {"group_weeks_over": "0"})
+    page.click("button:has-text('Suggest a plan')")
+    page.wait_for_selector("h4:has-text('Optimiser: optimal')", timeout=60_000)
+    page.click("button:has-text('Use the suggestion')")
+    wait_for_tiles(page, {"months_over_limit": "0", "group_weeks_over": "0"})
+    text = page.inner_text("body")
+    assert "Traceback" not in text and "could not be drawn" not in text
+    page.screenshot(path=str(shots(tmp_path) / "dashboard_arbitration.png"), full_page=True)
+    other = browser.new_page(viewport={"width": 1400, "height": 1000})  # another director: the snapshot's plan
+    try:
+        open_dashboard(other, server, "arbitration")
+        assert other.inner_text(".pmo-tile[data-key=group_weeks_over] .value") == over
+    finally:
+        other.close()
 
 
 def test_only_dashboards_are_served(server, page):

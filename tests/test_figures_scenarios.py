@@ -143,8 +143,8 @@ def test_load_delta_cells_are_the_hand_deltas_in_points():
     assert [(round(y), round(x)) for y, x in over] == [(0, 1), (1, 1)]
     assert fig.axes[1].get_ylabel() == "Change in utilisation (points)"
     assert ax.get_ylabel() == "Team · scenario"
-    assert ax.get_title(loc="left") == ("2 teams x 2 scenarios, in percentage points of capacity; outlined: still "
-                                        "over 100%; blank: no capacity to compare")
+    assert ax.get_title(loc="left") == ("2 teams x 2 scenarios; points of capacity; outlined: still over 100%; "
+                                        "blank: no capacity or no baseline plan that month")
 
 
 def test_load_delta_notes():

@@ -14,7 +14,7 @@ import logging
 import ipywidgets as W
 import matplotlib.pyplot as plt
 import pandas as pd
-from IPython.display import HTML, display
+from IPython.display import HTML
 
 from pmo_analytics.exceptions import PMOError
 from pmo_analytics.metrics import arbitration
@@ -28,7 +28,7 @@ from pmo_analytics.present.scenarios import changes_html, fit_tiles
 from pmo_analytics.scenarios import Change, Scenario, describe, view
 from pmo_analytics.store.connection import connect
 from pmo_analytics.ui.pictures import picture
-from pmo_analytics.ui.views.base import FRIENDLY_ERROR
+from pmo_analytics.ui.views.base import FRIENDLY_ERROR, display_data
 
 log = logging.getLogger(__name__)
 
@@ -171,15 +171,16 @@ class ArbitrationBoard:
             control.disabled = True
 
     def _show(self, figs: list) -> None:
-        self.out.outputs = ()
-        with self.out:
-            self.out.clear_output(wait=True)
+        """Sets the Output's outputs itself: a button's redraw runs in a widget message, whose outputs
+        the page would not file under the Output (see ui/views/base.py View.show)."""
+        items = [picture(f) if isinstance(f, plt.Figure) else HTML(tables.STYLE + f._repr_html_())
+                 if isinstance(f, tables.ReportTable) else f for f in figs]
+        try:
+            self.out.outputs = tuple(display_data(item) for item in items)
+        finally:
             for fig in figs:
-                display(picture(fig) if isinstance(fig, plt.Figure) else HTML(tables.STYLE + fig._repr_html_())
-                        if isinstance(fig, tables.ReportTable) else fig)
-        for fig in figs:
-            if isinstance(fig, plt.Figure):
-                plt.close(fig)
+                if isinstance(fig, plt.Figure):
+                    plt.close(fig)
 
     # -- the optimiser
     def run_optimiser(self) -> None:

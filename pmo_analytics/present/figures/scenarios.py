@@ -123,7 +123,7 @@ def scenario_budget(budget: pd.DataFrame, currency: str | None = None,
                    edgecolors=[colours[n] for n in over["scenario"]], linewidths=1.6, label="Over the limit")
     line_handles = [h for h in ax.get_lines() if (h.get_gid() or "").startswith("spend:")]
     dots = [Line2D([], [], ls="", marker="o", color=COLORS["warning"], label="Over the limit")] if len(over) else []
-    ax.legend(handles=line_handles + handles + dots, loc="upper left", ncols=2)
+    ax.legend(handles=line_handles + handles + dots, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=4)
     cur = currency_of(df, currency)
     _month_axis(ax.xaxis, df["month"].nunique())
     money_axis(ax.yaxis, cur)
@@ -181,9 +181,9 @@ def scenario_load_delta(load: pd.DataFrame, by: str = "team",
     delta, util = _delta_grid(rows, names)
     over = util.to_numpy(float) > 1
     subtitle = (f"{fmt.plural(delta.index.get_level_values(0).nunique(), who)} x "
-                f"{fmt.plural(len(names), 'scenario')}, in percentage points of capacity; outlined: still over 100%"
-                + ("; blank: no capacity to compare" if delta.isna().to_numpy().any() else ""))
-    fig, ax = titled_figure(title, subtitle, size=(min(16, max(8, 3.6 + 0.5 * delta.shape[1])),
+                f"{fmt.plural(len(names), 'scenario')}; points of capacity; outlined: still over 100%"
+                + ("; blank: no capacity or no baseline plan that month" if delta.isna().to_numpy().any() else ""))
+    fig, ax = titled_figure(title, subtitle, size=(min(16, max(10, 3.6 + 0.5 * delta.shape[1])),
                                                    1.8 + 0.34 * len(delta)))
     top = max(5.0, float(np.nanmax(np.abs(delta.to_numpy(float)))))
     annot = np.vectorize(_points, otypes=[object])(delta.to_numpy(float))

@@ -9,6 +9,7 @@ Rules the views keep (see DESIGN.md):
 """
 from __future__ import annotations
 
+import base64
 import logging
 
 import ipywidgets as W
@@ -39,15 +40,18 @@ def show(fig) -> None:
             plt.close(fig)
 
 
-def _display_data(obj) -> dict:
+def display_data(obj) -> dict:
     """The output `display(obj)` would send: its mime bundle, formatted as the kernel formats it (the
-    inline backend's PNG for a figure); outside IPython, IPython's default formats (HTML, text)."""
+    inline backend's PNG for a figure); outside IPython, IPython's default formats (HTML, text).
+    Binary data (a PNG) is base64 text, as the kernel sends it: set as an Output widget's state, raw
+    bytes would reach the page as a binary buffer, which it shows as a broken image."""
     from IPython import get_ipython
     from IPython.core.formatters import DisplayFormatter
 
     shell = get_ipython()
     formatter = shell.display_formatter if shell is not None else DisplayFormatter()
     data, metadata = formatter.format(obj)
+    data = {k: base64.b64encode(v).decode("ascii") if isinstance(v, bytes) else v for k, v in data.items()}
     return {"output_type": "display_data", "data": data, "metadata": metadata}
 
 
@@ -147,7 +151,7 @@ class View:
         later, from the event loop, so it sets the Output's outputs itself.
         """
         if self.bar.redraws.deferred:
-            shown = tuple(_display_data(item) for item in items)
+            shown = tuple(display_data(item) for item in items)
             self.out.outputs = shown if clear else self.out.outputs + shown
             return
         if clear:
@@ -187,4 +191,4 @@ class View:
             self.bar.select_project(self.drill.value)
 
 
-__all__ = ["FRIENDLY_ERROR", "View", "show"]
+__all__ = ["FRIENDLY_ERROR", "View", "display_data", "show"]
