@@ -161,6 +161,41 @@ def cmd_replay(args) -> int:
     return 0
 
 
+def cmd_optimise(args) -> int:
+    from pmo_analytics.metrics import arbitration
+    from pmo_analytics.metrics.optimiser import greedy, optimise
+    from pmo_analytics.scenarios import Change, Scenario, describe, library
+    from pmo_analytics.store import connection
+
+    with connection.connect(args.db) as con:
+        given = arbitration.read_candidates(args.candidates, con, args.month) if args.candidates else None
+        problem = arbitration.problem(con, as_of=args.month, budget_limit=args.budget_limit, candidates=given,
+                                      shift_window=args.shift, capacity_by=("role", "team"))
+    result = optimise(problem, time_limit=args.time_limit)
+    naive = greedy(problem)
+    _print(f"snapshot {problem.as_of:%Y-%m}: {len(problem.candidates)} candidate projects, {problem.months} months")
+    _print(f"optimiser: {result.status}, gap {_gap(result.gap)}, {result.seconds:.1f} s; {result.message}".rstrip("; "))
+    if not result.feasible:
+        return 1
+    _print(f"value kept {result.total_value:,.1f} of {problem.candidates['value'].sum():,.1f} "
+           f"(ranking by value/cost keeps {naive.total_value:,.1f})")
+    changes = [Change(**c) for c in arbitration.suggestion(result, problem)]
+    _print(f"{len(changes)} change(s) to the current plan:" if changes else "the current plan already fits")
+    for c in changes:
+        _print(f"  {describe(c)}: {c.why}")
+    if args.save:
+        suggestion = Scenario(name=args.save, as_of=problem.as_of, changes=tuple(changes), author=args.author
+                              or "optimiser", description="the optimiser's suggestion", budget_limit=args.budget_limit)
+        _check_applies(args.db, suggestion)
+        saved = library.save(suggestion, args.db)
+        _print(f"saved scenario '{saved.name}' version {saved.version} (pmo scenario show {saved.name})")
+    return 0
+
+
+def _gap(gap) -> str:
+    return "unknown" if gap is None else f"{100 * gap:.2f}%"
+
+
 def add_commands(sub, with_db, month) -> None:
     """`pmo scenario ...` under the main parser's subcommands."""
     top = sub.add_parser("scenario", help="what-if scenarios on a snapshot and the optimiser's suggestion")
@@ -193,6 +228,23 @@ def add_commands(sub, with_db, month) -> None:
     p.add_argument("name")
     p.add_argument("--month", type=month, help="the snapshot to replay onto (default: the latest)")
     p.set_defaults(func=cmd_replay)
+    _optimise_command(cmds, with_db, month)
+
+
+def _optimise_command(cmds, with_db, month) -> None:
+    p = with_db(cmds.add_parser("optimise", help="the set (and start shifts) of most value that fits the budget "
+                                                 "limit and every role's and team's hours a month, with each "
+                                                 "change's reason"))
+    p.add_argument("--month", type=month, help="the snapshot (default: the latest)")
+    p.add_argument("--budget-limit", type=float, help="money per month (default: the approved budget of each month)")
+    p.add_argument("--shift", type=int, default=0, metavar="K", help="let projects start up to K months earlier "
+                                                                     "or later (default: %(default)s)")
+    p.add_argument("--candidates", metavar="CSV", help="values, must, must_not, shift windows, exclusive groups and "
+                                                      "dependencies (default: projects.value_score)")
+    p.add_argument("--time-limit", type=float, default=60.0, help="seconds (default: %(default)s)")
+    p.add_argument("--save", metavar="NAME", help="save the suggestion as a scenario")
+    p.add_argument("--author", help="who asked (recorded with the saved scenario)")
+    p.set_defaults(func=cmd_optimise)
 
 
 def _compare_commands(cmds, with_db) -> None:

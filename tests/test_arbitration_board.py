@@ -115,3 +115,26 @@ def test_the_boards_figures_are_sent_as_base64_png_text(board):
     pngs = [o["data"]["image/png"] for o in board.out.outputs if "image/png" in o["data"]]
     assert len(pngs) == 2 and all(isinstance(p, str) for p in pngs)
     assert all(base64.b64decode(p)[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
+
+
+def test_pmo_scenario_optimise_saves_a_plan_that_fits(demo_db, tmp_path, run):
+    import shutil
+
+    database = tmp_path / "pmo.duckdb"
+    shutil.copyfile(demo_db, database)
+    code, out, err = run("scenario", "optimise", "--db", database, "--save", "best")
+    assert (code, err) == (0, "")
+    assert "optimiser: optimal, gap 0.00%" in out and "saved scenario 'best' version 1" in out
+    code, out, err = run("scenario", "show", "best", "--db", database)
+    rows = {line[:46].strip(): line[46:].split() for line in out.splitlines()[3:10]}
+    # Fixed dates: the plan fits the approved budget of every month and every team's hours a month, and
+    # with it every team-week (the crunch projects go or the teams could not hold them).
+    assert rows["Months over the budget limit"][1] == "0"
+    assert rows["Team-weeks over capacity (after the snapshot)"][1] == "0"
+    code, out, err = run("scenario", "optimise", "--db", database, "--shift", "3", "--time-limit", "30",
+                         "--save", "shifted")
+    assert (code, err) == (0, ""), err
+    code, out, err = run("scenario", "show", "shifted", "--db", database)
+    assert code == 0, err
+    rows = {line[:46].strip(): line[46:].split() for line in out.splitlines()[3:10]}
+    assert rows["Months over the budget limit"][1] == "0"

@@ -103,3 +103,9 @@ def test_a_stale_scenario_is_listed_and_replayed(db, run):
     assert code == 0, err
     assert "left out: change 2 (exclude P4): P4 is already closed in the 2026-10 snapshot" in out
     assert out.strip().endswith("saved scenario 'old' version 2 on snapshot 2026-10 (1 of 2 change(s) still apply)")
+
+
+def test_optimise_without_values_says_where_to_put_them(db, run):
+    code, out, err = run("scenario", "optimise", "--db", db)
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert "have no value" in err and "value_score" in err

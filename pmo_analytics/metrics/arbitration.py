@@ -86,8 +86,8 @@ calendar AS (  -- the export's weeks after the snapshot date, in the month of th
                                         INTERVAL 7 DAY))::DATE AS monday FROM alloc) w, s
     WHERE w.monday > s.as_of AND w.monday < s.first_month + to_months(s.horizon)
 ),
-people AS (  -- the people with a known weekly capacity
-    SELECT r.resource_id, coalesce(r.role, '(no role)') AS role, r.weekly_capacity_hours AS weekly
+people AS (  -- the people with a known weekly capacity, in their role (or team: {group})
+    SELECT r.resource_id, {group} AS role, r.weekly_capacity_hours AS weekly
     FROM resources r, s WHERE r.as_of = s.as_of AND r.weekly_capacity_hours IS NOT NULL
 ),
 future AS (  -- planned hours of those weeks on live projects; known: the person has a capacity
@@ -121,15 +121,19 @@ def _check_horizon(horizon) -> int:
     return int(horizon)
 
 
-def _context(con, as_of, horizon, filters: dict) -> tuple[Scope, str, list]:
-    """The scope, the WITH list with its project filters, and its parameters."""
+# The groups whose hours a month can hold (fixed text): a person's role, or their team as "team: <name>".
+GROUPS = {"role": "coalesce(r.role, '(no role)')", "team": "'team: ' || coalesce(r.team, '(no team)')"}
+
+
+def _context(con, as_of, horizon, filters: dict, group: str = "role") -> tuple[Scope, str, list]:
+    """The scope, the WITH list with its project filters (people counted by `group`), and its parameters."""
     scope = Scope.of(con, "arbitration", honours=HONOURS, why=WHY, as_of=as_of, **filters)
     if scope.as_of is None:
         raise UsageError("no snapshot is loaded yet: load one first (pmo load or pmo demo)")
     pcond, pparams = scope.projects("p")
     columns = con.sql("SELECT * FROM projects LIMIT 0").columns
     value = "p.value_score" if "value_score" in columns else "CAST(NULL AS DOUBLE)"  # an older database
-    prefix = _PREFIX.format(value=value, pcond=pcond)
+    prefix = _PREFIX.format(value=value, pcond=pcond, group=GROUPS[group])
     return scope, prefix, [scope.as_of, scope.as_of, _check_horizon(horizon), *pparams]
 
 
@@ -195,20 +199,28 @@ def _project_frames(con, prefix: str, params: list) -> tuple[pd.DataFrame, pd.Da
 
 
 def inputs(con, as_of=None, horizon: int = HORIZON, portfolio=None, program=None, department=None,
-           project_ids=None) -> dict[str, pd.DataFrame]:
+           project_ids=None, capacity_by: tuple[str, ...] = ("role",)) -> dict[str, pd.DataFrame]:
     """The frames the optimiser needs for the months after the snapshot (module docstring):
     candidates (project_id, name, status, value, current), cost (project_id, month_index, month, cost),
     budget (month_index, month, limit), demand (project_id, role, month_index, month, hours) and
-    capacity (role, month_index, month, hours, gross, held). Months: 0 = the first after as_of."""
+    capacity (role, month_index, month, hours, gross, held). Months: 0 = the first after as_of.
+    capacity_by=("role", "team") also limits each team's hours a month (rows "team: <name>"): the
+    resources dashboard shows load by team, and a plan that fits every role can still overload one."""
     filters = {"portfolio": portfolio, "program": program, "department": department, "project_ids": project_ids}
-    return _inputs(con, as_of, horizon, filters)
+    return _inputs(con, as_of, horizon, filters, tuple(capacity_by))
 
 
-def _inputs(con, as_of, horizon, filters: dict) -> dict[str, pd.DataFrame]:
-    scope, prefix, params = _context(con, as_of, horizon, filters)
+def _inputs(con, as_of, horizon, filters: dict, capacity_by: tuple[str, ...] = ("role",)) -> dict[str, pd.DataFrame]:
+    if not capacity_by or any(g not in GROUPS for g in capacity_by):
+        raise UsageError(f"capacity_by must name some of {', '.join(GROUPS)}; got {capacity_by!r}")
+    scope, prefix, params = _context(con, as_of, horizon, filters, capacity_by[0])
     candidates, cost, demand, (unpriced, people, hours) = _project_frames(con, prefix, params)
     months = _months(con, prefix, params)
     roles = _role_months(con, prefix, params)
+    for group in capacity_by[1:]:  # the same hours again, held by another grouping of the same people
+        _, other, _ = _context(con, as_of, horizon, filters, group)
+        demand = pd.concat([demand, _project_frames(con, other, params)[2]], ignore_index=True)
+        roles = pd.concat([roles, _role_months(con, other, params)], ignore_index=True)
     capacity = roles[roles["gross"].notna()].rename(columns={"capacity": "hours"})
     cost.attrs["unpriced_lines"] = int(unpriced)
     demand.attrs.update(no_capacity=int(people), no_capacity_hours=float(hours))
@@ -254,12 +266,14 @@ def limits(budget_limit, default: pd.DataFrame, months: int) -> np.ndarray:
 
 
 def problem(con, as_of=None, budget_limit=None, candidates: pd.DataFrame | None = None, shift_window: int = 0,
-            change_penalty: float = 0.0, horizon: int = HORIZON, **filters) -> SnapshotProblem:
+            change_penalty: float = 0.0, horizon: int = HORIZON, capacity_by: tuple[str, ...] = ("role",),
+            **filters) -> SnapshotProblem:
     """The optimiser's Problem for the snapshot (module docstring). budget_limit: None (the approved
-    budget per month), a number (every month) or a frame month_index/limit. candidates: a frame from
+    budget per month), a number (every month) or a frame month_index/limit. capacity_by: as in inputs().
+    candidates: a frame from
     read_candidates (or by hand, same columns) overriding values and adding must, must_not, shift
     windows, exclusive groups and dependencies. A candidate with no value is a UsageError."""
-    data = _inputs(con, as_of, horizon, filters)
+    data = _inputs(con, as_of, horizon, filters, tuple(capacity_by))
     found = data["candidates"]
     as_of = found.attrs["as_of"]
     if found.empty:
@@ -270,11 +284,23 @@ def problem(con, as_of=None, budget_limit=None, candidates: pd.DataFrame | None 
     months = _reach(data, horizon)
     demand = data["demand"][["project_id", "role", "month_index", "hours"]]
     return SnapshotProblem(
-        candidates=merged.frame, cost=data["cost"][["project_id", "month_index", "cost"]],
+        candidates=_no_earlier_than_next_month(merged.frame, data, shift_window),
+        cost=data["cost"][["project_id", "month_index", "cost"]],
         demand=demand, budget=limits(budget_limit, data["budget"], months),
         capacity=data["capacity"][["role", "month_index", "hours"]], exclusions=merged.exclusions,
         dependencies=merged.dependencies, change_penalty=change_penalty, shift_window=shift_window,
         months=months, as_of=as_of, first_month=_first_month(as_of))
+
+
+def _no_earlier_than_next_month(frame: pd.DataFrame, data: dict, window: int) -> pd.DataFrame:
+    """Caps each project's earliest shift so its first future line or planned week (even one of zero
+    cost, which the optimiser would not count) stays after the snapshot month: a scenario can only
+    bring forward what has not happened (scenarios/projects.py refuses the rest)."""
+    first = pd.concat([data["cost"][["project_id", "month_index"]],
+                       data["demand"][["project_id", "month_index"]]]).groupby("project_id")["month_index"].min()
+    earliest = pd.to_numeric(frame["earliest_shift"], errors="coerce").fillna(-window)
+    cap = -frame["project_id"].map(first).fillna(0).astype(int)
+    return frame.assign(earliest_shift=np.minimum(0, np.maximum(earliest, cap)).astype(int))
 
 
 def _first_month(as_of: dt.date) -> dt.date:

@@ -191,7 +191,7 @@ class ArbitrationBoard:
                 # the snapshot's approved budget of each month: a stopped project's money is freed
                 # for the others, where the plan's own budget lines would have shrunk with it
                 limit = arbitration.inputs(con, as_of=self.as_of)["budget"][["month_index", "limit"]]
-                problem = arbitration.problem(plan, as_of=self.as_of, budget_limit=limit)
+                problem = arbitration.problem(plan, as_of=self.as_of, budget_limit=limit, capacity_by=("role", "team"))
                 result = optimise(problem, time_limit=SOLVE_SECONDS)
                 self.suggested = [Change(**c) for c in arbitration.suggestion(result, problem)]
             self.advice.value = tiles.STYLE + _advice_html(result, self.suggested)
