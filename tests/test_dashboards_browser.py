@@ -214,6 +214,8 @@ def test_arbitration_defers_projects_and_the_fit_changes_for_this_viewer_only(se
     wait_for_tiles(page, {"months_over_limit": "0", "group_weeks_over": "0"})
     text = page.inner_text("body")
     assert "Traceback" not in text and "could not be drawn" not in text
+    page.set_viewport_size({"width": 1400, "height": 2900})  # the whole board (Voila scrolls inside the page)
+    page.wait_for_timeout(1500)  # the figures' outputs follow the tiles
     page.screenshot(path=str(shots(tmp_path) / "dashboard_arbitration.png"), full_page=True)
     other = browser.new_page(viewport={"width": 1400, "height": 1000})  # another director: the snapshot's plan
     try:

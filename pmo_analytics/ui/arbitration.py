@@ -150,7 +150,7 @@ class ArbitrationBoard:
             with connect(self.db) as con:
                 self.frames = compare(con, [self.scenario()], by="team", with_kpis=False, cache=self.cache)
             figs = [figures.scenario_budget(self.frames["budget"], currency=self.currency),
-                    figures.capacity_fit(_plan(self.frames["load"]), by="team", as_of=self.as_of)]
+                    figures.capacity_fit(_plan(self.frames["load"]), by="team"), *_beyond(self.frames["load"])]
             self.message = None
             self.tiles.value = fit_tiles(self.frames, PLAN, self.currency)
             self.listing.value = tiles.STYLE + changes_html(self.frames["projects"])
@@ -206,6 +206,19 @@ class ArbitrationBoard:
 def _plan(load: pd.DataFrame) -> pd.DataFrame:
     """The session plan's rows of a comparison's load frame, as capacity_fit takes them."""
     return load[load["scenario"] == PLAN].rename(columns={"group": "team"})
+
+
+def _beyond(load: pd.DataFrame) -> list[HTML]:
+    """A line under the capacity figure when the plan moved hours past the snapshot's resource plan:
+    those months hold only the moved hours, not what the rest of the portfolio will need then."""
+    base = load.loc[load["scenario"] != PLAN, "month"]
+    mine = load.loc[load["scenario"] == PLAN, "month"]
+    if base.empty or mine.empty or mine.max() <= base.max():
+        return []
+    last = pd.Timestamp(base.max())
+    return [HTML(tiles.STYLE + tiles.status_note(
+        f"After {last:%b %Y} the snapshot has no resource plan: those months show only the hours this plan "
+        "moved there, not what the other projects will need then."))]
 
 
 def _candidates(candidates: pd.DataFrame, cost: pd.DataFrame) -> pd.DataFrame:
