@@ -18,7 +18,8 @@ import pandas as pd
 from IPython.display import HTML, display
 
 from pmo_analytics.exceptions import PMOError
-from pmo_analytics.present import tiles
+from pmo_analytics.metrics.options import currencies
+from pmo_analytics.present import tables, tiles
 from pmo_analytics.store.connection import connect
 from pmo_analytics.ui.filterbar import ALL, WIDE, FilterBar
 from pmo_analytics.ui.pictures import picture
@@ -134,7 +135,7 @@ class View:
         # draw may give HTML text (a one-line note in place of a figure whose inputs are absent)
         items = ([HTML(tiles.message(self.message))] if self.message
                  else [HTML(x) if isinstance(x, str) else picture(x) for x in figs]
-                 + [HTML(tiles.html_table(self.table, self.max_rows))])
+                 + [HTML(tables.html_table(self.table, self.max_rows, currency=self._currency()))])
         try:
             self.show(items)
         finally:
@@ -142,6 +143,13 @@ class View:
                 if isinstance(fig, plt.Figure):  # a str or a Note (anything with _repr_html_) is no figure
                     plt.close(fig)
         self._update_drill(f)
+
+    def _currency(self) -> str | None:
+        """The selection's currency, for money cells of a table without a currency column of its own."""
+        try:
+            return currencies(self.bar.selected())
+        except Exception:  # noqa: BLE001 - a table without its symbol beats no table
+            return None
 
     def show(self, items: list, clear: bool = True) -> None:
         """Shows items (figures, HTML) in the view's Output, in place of what it showed (or after it).

@@ -6,7 +6,7 @@ from typing import ClassVar
 import ipywidgets as W
 
 from pmo_analytics.metrics import improvement as kpi_metrics
-from pmo_analytics.present import figures
+from pmo_analytics.present import figures, tables
 from pmo_analytics.ui.views.base import View
 
 
@@ -30,7 +30,8 @@ class KpiView(View):
                 "distribution": kpi_metrics.kpi_distribution(con, measure=self.measure.value, **f)}
 
     def make_table(self, frames, f):
-        return self.latest(frames)[self.columns]
+        latest = self.latest(frames)
+        return tables.kpi_table(latest).frame if len(latest) else latest[self.columns]
 
     @staticmethod
     def latest(frames):
