@@ -93,3 +93,11 @@ def test_kpi_table_uses_each_kpis_unit_and_says_what_it_measures():
         ["Data quality", "99.6", "95", "green", "▶ no change", "1 load"],
     ]
     assert "on_time" not in html and ">%<" not in html
+
+
+def test_a_direction_reads_red_for_worse_and_green_for_better():
+    frame = pd.DataFrame({"label": ["Median CPI", "Risk closure rate", "On-time rate"],
+                          "direction": ["better", "worse", None]})
+    html = tables.html_table(frame)
+    assert "<td class='better'>better</td>" in html and "<td class='worse'>worse</td>" in html
+    assert ".pmo-rt .worse{color:#c92a2a}" in html and ".pmo-rt .better{color:#2b8a3e}" in html

@@ -67,7 +67,8 @@ STYLE = ("<style>.pmo-rt{border-collapse:collapse;font-size:12px;margin:4px 0}"
          ".pmo-rt td{padding:3px 8px;border-bottom:1px solid #e9ecef;text-align:left !important;vertical-align:top}"
          ".pmo-rt th{text-align:left !important}.pmo-rt .num{text-align:right !important}"
          ".pmo-rt .nowrap{white-space:nowrap}"
-         ".pmo-rt .flagged{color:#c92a2a}.pmo-rt-note{color:#868e96;font-size:12px;margin:2px 0 12px}"
+         ".pmo-rt .flagged{color:#c92a2a}.pmo-rt .worse{color:#c92a2a}.pmo-rt .better{color:#2b8a3e}"
+         ".pmo-rt-note{color:#868e96;font-size:12px;margin:2px 0 12px}"
          "</style>")
 
 
@@ -150,7 +151,8 @@ def _cells(df: pd.DataFrame, currency: str | None, kinds: dict | None = None) ->
         for c in shown_columns(df):
             value, how = df[c].iloc[i], kinds[c]
             text = cell(value, how, row_currency, unit)
-            css = " ".join(x for x in ("num" if how in _NUMERIC else "", "nowrap" if how in _NOWRAP else "") if x)
+            css = " ".join(x for x in ("num" if how in _NUMERIC else "", "nowrap" if how in _NOWRAP else "",
+                                       value if c == "direction" and value in ("better", "worse") else "") if x)
             why = implausible(c, value) if how in ("pct", "ratio") else None
             if why:
                 text, css = f"{PLAUSIBILITY_MARK} {text}", f"{css} flagged".strip()
