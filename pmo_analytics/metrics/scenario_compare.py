@@ -201,3 +201,12 @@ def overload_drivers(con, as_of=None, by: str = "team", n: int = 10) -> pd.DataF
     GROUP BY a.project_id ORDER BY hours DESC, a.project_id LIMIT ?
     """
     return db.frame(con, q, [as_of, as_of, as_of, as_of, int(n)])
+
+
+def team_weeks_over(con, as_of=None, by: str = "team") -> int | None:
+    """The team (or role) weeks after the snapshot whose planned hours exceed the group's capacity, as
+    the comparison counts them; None when no week after the snapshot has a capacity (no plan: not 0)."""
+    choice(by, LOAD_BY, "by")
+    as_of = resolve_as_of(con, as_of)
+    weeks = _future(resource_load(con, by=by, grain="week", as_of=as_of), "week", as_of)
+    return int((weeks["utilisation"] > 1).sum()) if weeks["utilisation"].notna().any() else None

@@ -1,5 +1,6 @@
 """The scenarios saved in the workbench database: save a new version, read one back, list them with
-whether each is stale (a newer snapshot has landed), and bring TOML files in and out.
+whether each is stale (a newer snapshot has landed), pick those of a snapshot (or a worked example
+when none is saved), and bring TOML files in and out.
 
 A saved version is never changed: saving the same name again makes the next version, and the TOML
 stored is the one `pmo scenario export` gives back, byte for byte.
@@ -11,7 +12,7 @@ import datetime as dt
 from pathlib import Path
 
 from pmo_analytics.exceptions import InputError, ScenarioError
-from pmo_analytics.scenarios.model import Scenario
+from pmo_analytics.scenarios.model import Change, Scenario
 from pmo_analytics.scenarios.toml import from_toml, to_toml
 from pmo_analytics.store import connection, loads
 from pmo_analytics.store import scenarios as saved
@@ -55,6 +56,35 @@ def listing(database=None) -> list[dict]:
         rows = saved.listing(con)
         latest = loads.latest(con)
     return [{**r, "stale": latest if latest and latest > r["as_of"] else None} for r in rows]
+
+
+def for_snapshot(as_of: dt.date, names=None, database=None) -> list[Scenario]:
+    """The scenarios `names` (latest versions), refusing one built on another snapshot than `as_of`;
+    without names, the latest version of each scenario saved for `as_of`; else []."""
+    if names:
+        named = [get(name, database=database) for name in names]
+        for s in named:
+            if s.as_of != as_of:
+                raise ScenarioError(f"scenario '{s.name}' is built on the {s.as_of:%Y-%m} snapshot, not {as_of:%Y-%m}: "
+                                    f"set month = '{s.as_of:%Y-%m}', or replay it (pmo scenario replay {s.name})")
+        return named
+    latest: dict[str, int] = {}
+    for r in listing(database):
+        if r["as_of"] == as_of:
+            latest[r["name"]] = max(r["version"], latest.get(r["name"], 0))
+    return [get(name, version, database=database) for name, version in latest.items()]
+
+
+def worked_example(drivers, as_of: dt.date, n: int = 2, months: int = 3) -> Scenario | None:
+    """A scenario deferring the first `n` of `drivers` (project ids, most hours in over-capacity
+    team-weeks first) by `months`: what to try when none is saved. None without a driver."""
+    defer = [Change("defer", project_id=p, months=months, who="PMO", why="relieve the over-capacity team-weeks")
+             for p in list(drivers)[:n]]
+    if not defer:
+        return None
+    which = "largest overload driver" if len(defer) == 1 else f"{len(defer)} largest overload drivers"
+    return Scenario("worked-example", as_of, defer, author="PMO",
+                    description=f"defer the {which} by {months} month{'' if months == 1 else 's'}")
 
 
 def read_file(path) -> Scenario:
