@@ -111,6 +111,8 @@ def _check_projects(inputs: ForecastInputs, ids) -> None:
     fl = {name: np.asarray(getattr(inputs, name), dtype=float) for name in PROJECT_FLOATS}
     for name in ("bac", "ac", "ev", "at_months", "es_months"):
         _first_bad(name, ~np.isfinite(fl[name]) | (fl[name] < 0), ids, "expected a finite number >= 0", fl[name])
+    _first_bad("ev", fl["ev"] > fl["bac"] * (1 + 1e-9) + 1e-9, ids, "earned value cannot exceed the budget (bac)",
+               fl["ev"])
     _first_bad("pv_months", ~np.isfinite(fl["pv_months"]) | (fl["pv_months"] <= 0), ids,
                "expected a planned duration in months > 0", fl["pv_months"])
     _first_bad("es_months", fl["es_months"] > fl["pv_months"] + 1e-9, ids,
@@ -182,13 +184,15 @@ class Simulation:
     portfolio: one row: bac, eac, cost_p50/p80/p90, prob_within_budget, contingency_p80, risk_emv,
         share_by_baseline_mean (expected share of projects finishing by their baseline),
         share_by_baseline_p80 (the share reached or beaten in 80% of draws), finish_last_p80 (the last
-        project's finish, P80), prob_both (total <= BAC total and share by baseline >= its P80 share).
+        project's finish, P80), projects, risks.
     s_curve: cost, probability: the portfolio total's empirical CDF at ~50 points.
     tornado: driver, kind ("project" / "risk"), contribution (share of the total's variance,
         cov(x_i, T) / var(T); the shares of all drivers sum to 1), amount (contribution x (P80 - P50)),
         the 15 largest by |contribution|.
-    joint: cost, share_by_baseline, probability: P(total <= cost and share of projects by baseline >=
-        share) on a grid of cost quantiles and shares.
+    joint: cost, prob_cost (P(total <= cost)), share_by_baseline, probability (P(total <= cost and the
+        share of projects finishing by their baseline >= share)), on a grid: the total's P10..P90 and
+        the total BAC, by shares 0.5, 0.6 .. 1.0. Per project, prob_both is the joint figure.
+    notes: what the reader should know (projects on the prior, risks left out for want of a cost).
     """
 
     seed: int
