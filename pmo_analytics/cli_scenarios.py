@@ -109,7 +109,7 @@ def _compare(args, names: list[str]) -> int:
             if newer:
                 _print(f"note: scenario '{s.name}' is built on {s.as_of:%Y-%m}; {newer:%Y-%m} is loaded "
                        f"(pmo scenario replay {s.name} re-applies it there)")
-        frames = compare(con, chosen, by=args.by, budget_limit=args.budget_limit)
+        frames = compare(con, chosen, by=args.by, budget_limit=args.budget_limit, with_forecast=True)
         currency = options.snapshot_currency(con, chosen[0].as_of)
     _print(f"Snapshot {chosen[0].as_of:%Y-%m}, months after it; load by {args.by}.\n")
     _print(comparison_text(frames, currency))

@@ -138,3 +138,22 @@ def test_pmo_scenario_optimise_saves_a_plan_that_fits(demo_db, tmp_path, run):
     assert code == 0, err
     rows = {line[:46].strip(): line[46:].split() for line in out.splitlines()[3:10]}
     assert rows["Months over the budget limit"][1] == "0"
+
+
+def test_each_scenario_carries_its_risk_adjusted_cost(demo_db):
+    from pmo_analytics.metrics.forecast_engine import simulate
+    from pmo_analytics.metrics.forecast_inputs import forecast_inputs
+
+    with pmo_analytics.connect(demo_db) as con:
+        drivers = overload_drivers(con, n=2)["project_id"].tolist()
+        later = Scenario("later", "2026-10", tuple(Change("defer", project_id=p, months=3) for p in drivers))
+        stop = Scenario("stop", "2026-10", (Change("exclude", project_id=drivers[0]),))
+        frames = compare(con, [later, stop], with_kpis=False, with_forecast=True)
+        alone = simulate(forecast_inputs(con), draws=2_000, seed=20261203).portfolio.iloc[0]
+    top = frames["headline"].set_index("scenario")
+    # The baseline's numbers are the Monte Carlo's on the snapshot itself, same draws and seed.
+    assert top.at["Baseline", "cost_p80"] == pytest.approx(alone["cost_p80"])
+    # Deferring moves cost in time, not in size; stopping a project takes its cost to come away.
+    assert top.at["later", "cost_p80"] == pytest.approx(top.at["Baseline", "cost_p80"], rel=0.01)
+    assert top.at["stop", "cost_p80"] < top.at["Baseline", "cost_p80"]
+    assert 0 <= top.at["stop", "prob_within_budget"] <= 1

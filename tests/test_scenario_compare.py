@@ -100,3 +100,13 @@ def test_overload_drivers_are_the_projects_in_over_capacity_team_weeks(database)
     assert drivers["project_id"].tolist() == ["NEW", "P2", "P1", "P3"]
     assert drivers["hours"].tolist() == pytest.approx([1000, 70, 60, 15])
     assert drivers["over_weeks"].tolist() == [10, 2, 4, 1]
+
+
+def test_without_progress_reports_the_forecast_is_missing_not_zero(database):  # noqa: F811
+    # The hand-built portfolio reports no progress: nothing can be forecast, so the risk-adjusted rows are
+    # missing for the baseline and the scenario alike, and the text leaves them out.
+    with connection.connect(database) as con:
+        frames = compare(con, [DEFER_P2], with_kpis=False, with_forecast=True)
+    top = frames["headline"]
+    assert top[["cost_p50", "cost_p80", "prob_within_budget"]].isna().all().all()
+    assert "cost P80" not in comparison_text(frames, "GBP")

@@ -18,6 +18,8 @@ import pandas as pd
 
 from pmo_analytics.exceptions import UsageError
 from pmo_analytics.metrics.budget import budget_curve
+from pmo_analytics.metrics.forecast_engine import simulate
+from pmo_analytics.metrics.forecast_inputs import forecast_inputs
 from pmo_analytics.metrics.improvement import kpis
 from pmo_analytics.metrics.portfolio import headline
 from pmo_analytics.metrics.resources import resource_load
@@ -29,6 +31,8 @@ BASELINE = "Baseline"
 LOAD_BY = ("team", "role")
 HEADLINE = ("budget", "forecast", "variance", "released_budget", "over_budget", "active_risks", "risk_emv",
             "over_allocated_people", "milestones_slipping")
+FORECAST = ("cost_p50", "cost_p80", "prob_within_budget")
+FORECAST_DRAWS, FORECAST_SEED = 2_000, 20261203
 
 
 def _future(frame: pd.DataFrame, column: str, as_of: dt.date) -> pd.DataFrame:
@@ -60,24 +64,39 @@ def _kpis(con, as_of: dt.date) -> pd.DataFrame:
     return frame[["kpi", "label", "unit", "value", "higher_is_better"]]
 
 
-def _one(con, as_of: dt.date, by: str, with_kpis: bool) -> dict:
+def _forecast(con, as_of: dt.date) -> dict:
+    """The portfolio's risk-adjusted cost (P50, P80) and its chance of staying within budget, from the
+    same Monte Carlo as `pmo forecast` (FORECAST_DRAWS draws, fixed seed); missing when nothing can be
+    forecast (no project with a budget to finish)."""
+    try:
+        sim = simulate(forecast_inputs(con, as_of=as_of), draws=FORECAST_DRAWS, seed=FORECAST_SEED)
+    except UsageError:
+        return dict.fromkeys(FORECAST)
+    top = sim.portfolio.iloc[0]
+    return {"cost_p50": float(top["cost_p50"]), "cost_p80": float(top["cost_p80"]),
+            "prob_within_budget": float(top["prob_within_budget"])}
+
+
+def _one(con, as_of: dt.date, by: str, with_kpis: bool, with_forecast: bool = False) -> dict:
     load, over_weeks = _load(con, as_of, by)
     top = headline(con, as_of=as_of)
     kpi = _kpis(con, as_of) if with_kpis else pd.DataFrame(columns=["kpi", "label", "unit", "value",
                                                                      "higher_is_better"])
+    forecast = _forecast(con, as_of) if with_forecast else dict.fromkeys(FORECAST)
     return {"spend": _spend(con, as_of), "load": load, "kpis": kpi,
-            "headline": top.iloc[0].to_dict() if len(top) else {}, "over_weeks": over_weeks}
+            "headline": {**(top.iloc[0].to_dict() if len(top) else {}), **forecast}, "over_weeks": over_weeks}
 
 
 def compare(con, scenarios: list[Scenario], by: str = "team", budget_limit: float | None = None,
-            with_kpis: bool = True, cache: dict | None = None) -> dict:
+            with_kpis: bool = True, cache: dict | None = None, with_forecast: bool = False) -> dict:
     """Frames for the baseline (the scenarios' snapshot) and each scenario, in order:
     projects (scenario, project_id, name, change, who, why), budget (scenario, month, spend, limit, over),
     load (scenario, group, month, utilisation, delta: points of utilisation against the baseline's, as a
     fraction), kpis (scenario, kpi, label, unit, value, delta, better: the change goes the desirable way),
     headline (scenario, HEADLINE..., months_over_limit, group_weeks_over). `with_kpis=False` leaves the
     KPIs out (the history-wide part); `cache`, a dict the caller keeps, holds the baseline's numbers
-    between calls on the same database (a dashboard redraws only the scenario)."""
+    between calls on the same database (a dashboard redraws only the scenario). `with_forecast` adds
+    each one's risk-adjusted cost_p50, cost_p80 and prob_within_budget to the headline (issue 16)."""
     choice(by, LOAD_BY, "by")
     if not scenarios:
         return {}
@@ -85,15 +104,15 @@ def compare(con, scenarios: list[Scenario], by: str = "team", budget_limit: floa
     if any(s.as_of != as_of for s in scenarios):
         raise UsageError("the scenarios compared must be built on the same snapshot; replay the older ones "
                          "first (pmo scenario replay NAME)")
-    key = (as_of, by, with_kpis)
+    key = (as_of, by, with_kpis, with_forecast)
     if cache is None or key not in cache:
-        base = _one(con, as_of, by, with_kpis)
+        base = _one(con, as_of, by, with_kpis, with_forecast)
         if cache is not None:
             cache[key] = base
     runs = {BASELINE: dict(cache[key] if cache is not None else base)}
     for s in scenarios:
         with view(con, s) as scenario_con:
-            runs[s.name] = _one(scenario_con, as_of, by, with_kpis)
+            runs[s.name] = _one(scenario_con, as_of, by, with_kpis, with_forecast)
     approved = runs[BASELINE]["spend"].set_index("month")["budget"]
     limits = {s.name: s.budget_limit for s in scenarios}
     return {
@@ -155,7 +174,7 @@ def _headline(runs: dict) -> pd.DataFrame:
     rows = []
     for name, run in runs.items():
         top = run["headline"]
-        rows.append({"scenario": name, **{c: top.get(c) for c in HEADLINE},
+        rows.append({"scenario": name, **{c: top.get(c) for c in (*HEADLINE, *FORECAST)},
                      "months_over_limit": run["months_over_limit"], "group_weeks_over": run["over_weeks"]})
     return pd.DataFrame(rows)
 

@@ -19,6 +19,12 @@ ROWS = (
     ("risk_emv", "Risk exposure (EMV)", "money"),
     ("milestones_slipping", "Milestones missed or likely to miss", "count"),
 )
+# Shown when the comparison carries the risk-adjusted forecast (compare(..., with_forecast=True)).
+FORECAST_ROWS = (
+    ("cost_p50", "Projects to finish: cost P50 (with risks)", "money"),
+    ("cost_p80", "Projects to finish: cost P80 (with risks)", "money"),
+    ("prob_within_budget", "Projects to finish: chance within budget", "percent"),
+)
 
 
 def _money(value, currency: str | None, signed: bool = False) -> str:
@@ -29,6 +35,8 @@ def _money(value, currency: str | None, signed: bool = False) -> str:
 def _value(value, how: str, currency: str | None) -> str:
     if fmt.is_missing(value):
         return fmt.MISSING
+    if how == "percent":
+        return f"{100 * float(value):.1f}%"
     return _money(value, currency) if how == "money" else f"{float(value):,.0f}"
 
 
@@ -36,6 +44,8 @@ def _delta(value, base, how: str, currency: str | None) -> str:
     if fmt.is_missing(value) or fmt.is_missing(base) or float(value) == float(base):
         return ""
     change = float(value) - float(base)
+    if how == "percent":
+        return f" ({100 * change:+.1f} pt)"
     return f" ({_money(change, currency, signed=True) if how == 'money' else f'{change:+,.0f}'})"
 
 
@@ -51,8 +61,9 @@ def comparison_text(frames: dict, currency: str | None = None) -> str:
     top = frames["headline"].set_index("scenario")
     names = list(top.index)
     base = top.iloc[0]
+    shown = ROWS + tuple(r for r in FORECAST_ROWS if r[0] in top.columns and top[r[0]].notna().any())
     rows = [[label] + [_value(top.at[n, col], how, currency) + ("" if i == 0 else _delta(top.at[n, col], base[col], how, currency))
-                       for i, n in enumerate(names)] for col, label, how in ROWS]
+                       for i, n in enumerate(names)] for col, label, how in shown]
     out = [_grid(["", *names], rows)]
     kpis = frames["kpis"]
     moved = kpis[kpis["delta"].notna() & (kpis["delta"] != 0)]
