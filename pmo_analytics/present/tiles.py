@@ -125,3 +125,26 @@ __all__ = [
     "STYLE", "headline_tiles", "html_table", "kpi_coverage", "kpi_tiles", "message", "page_title",
     "snapshot_line", "snapshot_note", "status_note", "tile", "titled_table", "view_header",
 ]
+
+
+def forecast_tiles(portfolio: pd.Series, run: pd.Series, currency: str | None = None) -> str:
+    """The risk-adjusted forecast of the projects still to finish (issue 16): cost P50 / P80 / P90
+    against their budget and point EAC, the chance of staying within budget, the contingency the P80
+    asks for, and the share of projects likely to finish by their baseline."""
+    bac, eac = portfolio["bac"], portfolio["eac"]
+    chance = portfolio["prob_within_budget"]
+    stale = " · stale: the snapshot was loaded again since" if bool(run.get("stale")) else ""
+    note = (f"{int(portfolio['projects'])} projects to finish, {int(run['draws']):,} draws, seed {int(run['seed'])}"
+            f"{stale}")
+    return "<div class='pmo-tiles'>" + "".join([
+        tile("cost_p50", "Cost at completion, P50 (with risks)", fmt.money(portfolio["cost_p50"], currency),
+             f"budget {fmt.money(bac, currency)} · EAC {fmt.money(eac, currency)}"),
+        tile("cost_p80", "Cost at completion, P80", fmt.money(portfolio["cost_p80"], currency),
+             f"P90 {fmt.money(portfolio['cost_p90'], currency)}"),
+        tile("prob_within_budget", "Chance within budget", fmt.percent(100 * chance),
+             "of the projects to finish", "red" if chance < 0.5 else "amber" if chance < 0.8 else "green"),
+        tile("contingency_p80", "Contingency for P80", fmt.money(portfolio["contingency_p80"], currency),
+             "P80 less the point EAC"),
+        tile("share_by_baseline", "Likely by baseline finish", fmt.percent(100 * portfolio["share_by_baseline_p80"]),
+             "of projects, in 80% of draws"),
+    ]) + f"</div><div class='pmo-snapshot'>{_e(note)}</div>"

@@ -17,6 +17,7 @@ from pmo_analytics.metrics.portfolio import headline
 from pmo_analytics.present import tiles
 from pmo_analytics.store.connection import connect
 from pmo_analytics.ui.filterbar import FilterBar
+from pmo_analytics.ui.forecast_panel import ForecastPanel
 from pmo_analytics.ui.views.base import FRIENDLY_ERROR, View
 from pmo_analytics.ui.views.budget import BudgetView, EvmView, quadrant
 from pmo_analytics.ui.views.delivery import MilestoneView, ResourceView, RiskView
@@ -122,13 +123,14 @@ def overview(db=None, month=None) -> W.Widget:
     head, kpis = HeadlineView(bar), KpiTilesView(bar)
     grid = W.GridspecLayout(1, 2, layout=W.Layout(grid_gap="16px", height="auto"))
     grid[0, 0], grid[0, 1] = head.widget, W.VBox([kpis.tiles, kpis.widget])
-    return _page("PMO portfolio overview", bar, header, head.tiles, grid)
+    return _page("PMO portfolio overview", bar, header, head.tiles, ForecastPanel(bar).widget, grid)
 
 
 def budget(db=None, month=None) -> W.Widget:
     """Budget variance and earned value, drill-down to one project."""
     bar, header = _start(db, month)
-    return _page("Budget and earned value", bar, header, BudgetView(bar).widget, EvmView(bar).widget)
+    return _page("Budget and earned value", bar, header, ForecastPanel(bar).widget, BudgetView(bar).widget,
+                 EvmView(bar).widget)
 
 
 def resources(db=None, month=None) -> W.Widget:
