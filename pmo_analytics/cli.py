@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from pmo_analytics import settings
+from pmo_analytics.cli_forecast import add_commands as add_forecast_commands
 from pmo_analytics.cli_scenarios import add_commands as add_scenario_commands
 from pmo_analytics.exceptions import InputError, PMOError, ValidationFailed
 from pmo_analytics.periods import month_end
@@ -190,6 +191,7 @@ def cmd_contract(args) -> int:
 def cmd_demo(args) -> int:
     from pmo_analytics import snapshots
     from pmo_analytics.demo.sample import write_sample
+    from pmo_analytics.reports.cycle import forecast_line
 
     outdir = Path(args.outdir)
     _err(f"writing the sample portfolio ({args.projects} projects, {args.months} months) to {outdir}")
@@ -198,8 +200,11 @@ def cmd_demo(args) -> int:
     for i, (as_of, folder) in enumerate(written, 1):
         _err(f"loading snapshot {i}/{len(written)}: {as_of:%Y-%m}")
         snapshots.load([folder], as_of, database=args.db)
+    _err(f"computing the risk-adjusted forecast of {written[-1][0]:%Y-%m}")
+    forecast = forecast_line(written[-1][0], args.db)
+    forecast += "" if forecast.startswith("warning") else " (pmo forecast --show)"
     cmd_snapshots(args)
-    print(f"\n{len(written)} snapshots loaded into {db_path(args.db)}.\n"
+    print(f"\n{len(written)} snapshots loaded into {db_path(args.db)}.\n{forecast}\n"
           "Explore them in JupyterLab: .venv/bin/jupyter lab notebooks/")
     return 0
 
@@ -213,6 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     _cycle_commands(sub)
     _serve_command(sub)
     add_scenario_commands(sub, _with_db, _month)
+    add_forecast_commands(sub, _with_db, _month)
     sub.add_parser("profiles", help="list the import profiles shipped with the workbench").set_defaults(
         func=cmd_profiles)
     sub.add_parser("contract", help="print the canonical tables (the data contract) as Markdown").set_defaults(

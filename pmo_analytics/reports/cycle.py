@@ -8,6 +8,8 @@ numbered step at a time ("[3/9] running 04_risks ..."). The pack is rendered bes
 previous pack as it was. With `pdf`, the pack is also printed as one PDF (reports.pdf), sealed in
 the manifest with the pages: "always" fails before any notebook runs when no browser can print it,
 "if-possible" (`pmo month`) says why there is none and publishes the HTML pack.
+`run_month` also saves the month's risk-adjusted forecast before the notebooks run (publish_forecast,
+which `pmo forecast` and `pmo demo` use too); a forecast that fails is one warning line, not a lost pack.
 """
 from __future__ import annotations
 
@@ -23,22 +25,28 @@ from pathlib import Path
 
 from pmo_analytics import packaged
 from pmo_analytics.exceptions import InputError, PMOError, UsageError, ValidationFailed
+from pmo_analytics.metrics.forecast_engine import simulate
+from pmo_analytics.metrics.forecast_inputs import SnapshotInputs, forecast_inputs
+from pmo_analytics.metrics.forecast_model import Simulation
+from pmo_analytics.metrics.options import snapshot_currency
 from pmo_analytics.periods import month_end
+from pmo_analytics.present import format as fmt
 from pmo_analytics.reports import index, pack, pdf as printing, render, runner
 from pmo_analytics.reports.signals import Interrupted, deferred, stop_on_signals
 from pmo_analytics.settings import REPORT_NOTEBOOKS, REPORTS_DIR, db_path
 from pmo_analytics.snapshots import loading as snapshots
-from pmo_analytics.store import connection, loads
+from pmo_analytics.store import connection, forecasts, loads
 
 # The CLI runs `pmo month` and `pmo report` under stop_on_signals and reports Interrupted.
-__all__ = ["Interrupted", "MonthNotLoaded", "MonthReport", "PackWriteFailed", "build_report", "report_notebooks",
-           "run_month", "stop_on_signals"]
+__all__ = ["Forecast", "Interrupted", "MonthNotLoaded", "MonthReport", "PackWriteFailed", "build_report",
+           "forecast_line", "publish_forecast", "report_notebooks", "run_month", "stop_on_signals"]
 
 # Notebooks that compare with the previous snapshot: skipped (and said so) for the first month loaded.
 NEEDS_PREVIOUS = frozenset({"07_month_over_month"})
 
 Progress = Callable[[str], object] | None
 PDF_CHOICES = ("never", "if-possible", "always")
+FORECAST_DRAWS = 10_000
 
 
 class MonthNotLoaded(PMOError):
@@ -93,6 +101,7 @@ def run_month(month, exports_dir, database=None, out_dir=None, progress: Progres
     steps(f"loading {exports} as the snapshot of {as_of:%Y-%m}")
     loaded = snapshots.load([exports], as_of, database=database, profile=profile)
     steps.note(f"published {as_of:%Y-%m} to {db_path(database)} (quality {loaded.quality_score}/100)")
+    steps.note(forecast_line(as_of, database))
     try:
         result = _build(as_of, database, out_dir, books, steps, jobs, pdf)
     except Interrupted as exc:
@@ -190,6 +199,72 @@ def _resolve_notebooks(notebooks) -> list[Path]:
     if len({b.stem for b in books}) != len(books):
         raise UsageError("two report notebooks have the same name")
     return books
+
+
+# ---------------------------------------------------------------------------------------------
+# the month's risk-adjusted forecast
+
+@dataclass
+class Forecast:
+    """What publish_forecast did: the snapshot's inputs, their simulation (None when no project can be
+    forecast: nothing was saved), the currency of the money and the seconds it took."""
+
+    as_of: dt.date
+    inputs: SnapshotInputs
+    simulation: Simulation | None
+    currency: str | None
+    seconds: float
+
+    def line(self) -> str:
+        """The forecast in one line of a progress display."""
+        if self.simulation is None:
+            left = len(self.inputs.left_out)
+            return (f"nothing to forecast in {self.as_of:%Y-%m}: no project to finish has a BAC and budget "
+                    f"lines" + (f" ({left} left out: pmo forecast says why)" if left else ""))
+        p = self.simulation.portfolio.iloc[0]
+        money = functools.partial(fmt.money, currency=self.currency)
+        return (f"risk-adjusted forecast of {self.as_of:%Y-%m}: P50 {money(p['cost_p50'])}, P80 "
+                f"{money(p['cost_p80'])} against BAC {money(p['bac'])} ({self.inputs.projects} projects, "
+                f"{self.simulation.draws:,} draws, {self.seconds:.1f} s)")
+
+
+def publish_forecast(as_of=None, database=None, draws: int = FORECAST_DRAWS, seed: int | None = None,
+                     rho: float | None = None, progress: Progress = None) -> Forecast:
+    """Computes the risk-adjusted forecast of snapshot `as_of` (default the latest) and saves it in the
+    database (store.forecasts: it replaces that snapshot's). seed and rho: the engine's when None."""
+    start = time.perf_counter()
+    say = progress or (lambda _: None)
+    with connection.connect(database) as con:
+        loaded = loads.months(con)
+        snapshot = month_end(as_of) if as_of is not None else (loaded[-1] if loaded else None)
+        if snapshot not in loaded:
+            have = ", ".join(f"{d:%Y-%m}" for d in loaded) or "none"
+            raise MonthNotLoaded(f"{'no snapshot' if snapshot is None else f'{snapshot:%Y-%m} is not'} loaded in "
+                                 f"{db_path(database)} (loaded: {have}); nothing to forecast")
+        say(f"reading the forecast inputs of {snapshot:%Y-%m}")
+        inputs = forecast_inputs(con, as_of=snapshot)
+        currency = snapshot_currency(con, snapshot)
+    if inputs.projects == 0:
+        return Forecast(snapshot, inputs, None, currency, time.perf_counter() - start)
+    say(f"simulating {draws:,} draws of {inputs.projects} projects and {inputs.risks} open risks")
+    chosen = {name: value for name, value in (("seed", seed), ("rho", rho)) if value is not None}
+    simulation = simulate(inputs, draws=draws, **chosen)
+    say(f"saving the forecast in {db_path(database)}")
+    # computed_at to the microsecond: a load a moment before must not read as newer (stale)
+    forecasts.save(database, snapshot, simulation,
+                   meta={"prior_source": inputs.prior_source, "computed_at": dt.datetime.now()})
+    return Forecast(snapshot, inputs, simulation, currency, time.perf_counter() - start)
+
+
+def forecast_line(as_of, database) -> str:
+    """publish_forecast's one line, or one warning line when it fails: the pack (or the demo) goes on
+    without a forecast rather than not at all."""
+    try:
+        return publish_forecast(as_of, database).line()
+    except Exception as exc:  # noqa: BLE001 - any failure of the forecast; a stop signal still stops
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        month = f"{month_end(as_of):%Y-%m}" if as_of is not None else "the latest snapshot"
+        return f"warning: no risk-adjusted forecast of {month}: {first}"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from pmo_analytics.present.figures.base import (
 from pmo_analytics.present.figures.budget import budget_s_curve, budget_variance_chart
 from pmo_analytics.present.figures.changes import DRIFT_MEASURES, drift_chart
 from pmo_analytics.present.figures.earned_value import evm_s_curve, performance_trend
+from pmo_analytics.present.figures.forecasts import cost_s_curve, finish_ranges, forecast_tornado, project_ranges
 from pmo_analytics.present.figures.kpis import format_kpi, kpi_distribution_chart, kpi_tiles
 from pmo_analytics.present.figures.milestones import baseline_slip_chart, milestone_trend_chart
 from pmo_analytics.present.figures.quadrant import cpi_spi_quadrant
@@ -51,12 +52,15 @@ __all__ = [
     "budget_s_curve",
     "budget_variance_chart",
     "capacity_fit",
+    "cost_s_curve",
     "cpi_spi_quadrant",
     "currency_of",
     "drift_chart",
     "evm_s_curve",
     "exposure_trend_chart",
     "figure_function",
+    "finish_ranges",
+    "forecast_tornado",
     "format_kpi",
     "integer_axis",
     "kpi_distribution_chart",
@@ -67,6 +71,7 @@ __all__ = [
     "money_label",
     "optimiser_frontier",
     "performance_trend",
+    "project_ranges",
     "resource_heatmap",
     "risk_matrix_chart",
     "scenario_budget",
