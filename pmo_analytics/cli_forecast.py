@@ -80,8 +80,8 @@ def cmd_forecast(args) -> int:
     run = publish_forecast(args.month, args.db, progress=_progress, **given)
     left = left_out_line(run.inputs)
     if run.simulation is None:
-        _print(f"nothing to forecast in {run.as_of:%Y-%m}: no project to finish (planned, active or on hold) "
-               f"has a BAC and budget lines{f' ({left})' if left else ''}")
+        _print(f"nothing to forecast in {run.as_of:%Y-%m}: " + (left.strip() if left else
+               "no project is planned, active or on hold"))
         return 0
     sim, inputs = run.simulation, run.inputs
     _print(header(run.as_of, inputs.projects, inputs.risks, sim.draws, sim.seed, sim.rho, sim.method))

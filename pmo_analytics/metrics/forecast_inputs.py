@@ -74,7 +74,7 @@ def forecast_inputs(con, as_of=None, portfolio=None, program=None, department=No
     prior, source = reference_class(logs, stats)
     plan = _plans(con, scope)
     status = evm(con, as_of=scope.as_of, project_ids=plan["project_id"].tolist())
-    kept, left_out = _standing(plan, status)
+    kept, left_out = _standing(plan, status, scope.as_of)
     kept = _with_history(kept, stats)
     risks, without_cost, unassessed = _risks(con, scope.as_of, kept["project_id"].tolist())
     columns = {name: kept[name].to_numpy(dtype=float) for name in
@@ -116,8 +116,11 @@ def _plans(con, scope: Scope) -> pd.DataFrame:
     return db.frame(con, q, [scope.as_of, TCPI_MARGIN, EAC_GAP_PCT, *pparams, list(TO_FINISH)])
 
 
-def _standing(plan: pd.DataFrame, status: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(projects forecast with bac, ac, ev, es, at, pd, cpi, spi_t, dates; projects left out and why)."""
+def _standing(plan: pd.DataFrame, status: pd.DataFrame, as_of=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(projects forecast with bac, ac, ev, es, at, pd, cpi, spi_t, dates; projects left out and why).
+    A project whose plan has started by the snapshot but that reports neither cost nor progress has
+    nothing to forecast from (an export of whole-life totals, as UK GMPP's): left out, not forecast as
+    its budget with the prior's spread."""
     cols = ["project_id", "ev", "ac", "es", "at", "cpi", "spi_t"]
     df = plan.merge(status[cols], on="project_id", how="left") if len(status) else plan.assign(
         **{c: np.nan for c in cols[1:]})
@@ -129,6 +132,8 @@ def _standing(plan: pd.DataFrame, status: pd.DataFrame) -> tuple[pd.DataFrame, p
         (df["pd"].isna(), "no budget in any month: no planned duration"),
         (ev.isna() & (ac > 0), "cost is reported but no progress: its earned value is unknown"),
         (ac.isna() & (ev > 0), "progress is reported but no cost: its cost performance is unknown"),
+        (ev.isna() & ac.isna() & (pd.to_datetime(df["first_period"]) <= pd.Timestamp(as_of or pd.Timestamp.max)),
+         "its plan has started but it reports neither cost nor progress: nothing to forecast from"),
     ]
     reason = pd.Series(pd.NA, index=df.index, dtype=object)
     for bad, why in reasons:

@@ -219,8 +219,8 @@ class Forecast:
         """The forecast in one line of a progress display."""
         if self.simulation is None:
             left = len(self.inputs.left_out)
-            return (f"nothing to forecast in {self.as_of:%Y-%m}: no project to finish has a BAC and budget "
-                    f"lines" + (f" ({left} left out: pmo forecast says why)" if left else ""))
+            return (f"nothing to forecast in {self.as_of:%Y-%m}: " + (f"{left} projects to finish left out "
+                    "(pmo forecast says why)" if left else "no project is planned, active or on hold"))
         p = self.simulation.portfolio.iloc[0]
         money = functools.partial(fmt.money, currency=self.currency)
         return (f"risk-adjusted forecast of {self.as_of:%Y-%m}: P50 {money(p['cost_p50'])}, P80 "
