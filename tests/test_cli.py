@@ -7,6 +7,7 @@ import pytest
 from conftest import BAD, CANONICAL, sha256
 
 import pmo_analytics
+from pmo_analytics import contract
 
 
 def pmo(*args, env=None, cwd=None):
@@ -51,7 +52,7 @@ def test_sample_is_deterministic_and_loadable(tmp_path):
     for folder, seed in ((a, 3), (b, 3), (c, 4)):
         assert pmo("sample", folder, "--projects", 10, "--months", 3, "--seed", seed).returncode == 0
     names = sorted(p.name for p in a.iterdir())
-    assert names == sorted(f"{t}.csv" for t in pmo_analytics.contract.TABLES)
+    assert names == sorted(f"{t}.csv" for t in contract.TABLES)
     assert all((a / n).read_bytes() == (b / n).read_bytes() for n in names)
     assert (a / "projects.csv").read_bytes() != (c / "projects.csv").read_bytes()
     result = pmo("load", a, "--as-of", "2026-10", "--db", tmp_path / "s.duckdb")
