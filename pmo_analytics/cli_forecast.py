@@ -132,7 +132,7 @@ def _print_saved(saved: dict, month, currency: str | None) -> None:
     if run["stale"]:
         _print(f"stale: {month:%Y-%m} was loaded again at {run['loaded_at']:%Y-%m-%d %H:%M}, after this forecast "
                f"(pmo forecast --month {month:%Y-%m} computes it again)")
-    for line in portfolio_lines(portfolio, projects, currency):
+    for line in portfolio_lines(portfolio, projects, currency) + driver_lines(saved["drivers"], currency):
         _print(line)
     _print("notes:")
     _print(f"  prior: {run['prior_source']}")
@@ -141,7 +141,6 @@ def _print_saved(saved: dict, month, currency: str | None) -> None:
         if young:
             _print(f"  {young} of {len(projects)} projects have fewer than 3 periods of {label} history: "
                    "their spread is the portfolio prior's")
-    _print(f"  the drivers are not saved with the forecast (pmo forecast --month {month:%Y-%m} shows them)")
 
 
 def add_commands(sub, with_db, month) -> None:

@@ -244,8 +244,10 @@ def _simulation(scale: float = 1.0) -> SimpleNamespace:
         "share_by_baseline_mean": [0.45], "share_by_baseline_p80": [0.5],
         "finish_last_p80": np.array(["2027-01-14"], dtype="datetime64[D]"), "projects": [2], "risks": [1]})
     curve = pd.DataFrame({"cost": [1800.0, 1940.0, 2130.0], "probability": [0.05, 0.5, 0.9]})
+    tornado = pd.DataFrame({"driver": ["P2", "K1"], "kind": ["project", "risk"], "contribution": [0.7, 0.3],
+                            "amount": [84.0, 36.0], "extra": ["ignored", "ignored"]})
     return SimpleNamespace(seed=11, draws=2000, rho=0.3, method="lhs-one-factor", projects=projects,
-                           portfolio=portfolio, s_curve=curve, tornado=None, joint=None)
+                           portfolio=portfolio, s_curve=curve, tornado=tornado, joint=None)
 
 
 def _snapshot_rows(path) -> dict:
@@ -286,6 +288,7 @@ def test_saving_and_reading_back_a_forecast(copy):
     assert saved["portfolio"].iloc[0]["finish_last_p80"] == pd.Timestamp("2027-01-14")
     assert saved["portfolio"].iloc[0]["cost_p80"] == 2060
     pd.testing.assert_frame_equal(saved["curve"], sim.s_curve)
+    pd.testing.assert_frame_equal(saved["drivers"], sim.tornado.drop(columns="extra"))  # largest share first
 
 
 def test_saving_again_replaces_that_snapshots_forecast_only(copy):

@@ -11,7 +11,7 @@ from pmo_analytics.store import forecasts
 
 # The frames latest_forecast returns -> (table, order); fixed names, never user input.
 FRAMES = {"projects": ("forecast_projects", "project_id"), "portfolio": ("forecast_portfolio", "bac"),
-          "curve": ("forecast_curve", "cost")}
+          "curve": ("forecast_curve", "cost"), "drivers": ("forecast_drivers", "contribution DESC, driver")}
 
 _RUN = """
 SELECT f.*, l.loaded_at, coalesce(f.computed_at < l.loaded_at, FALSE) AS stale
@@ -24,7 +24,8 @@ WHERE f.as_of = ?
 def latest_forecast(con, as_of=None) -> dict[str, pd.DataFrame] | None:
     """The forecast saved for snapshot `as_of` (default: the latest snapshot) as frames: "run" (one row:
     as_of, seed, draws, rho, method, computed_at, projects, prior_source, loaded_at and stale = the
-    snapshot was loaded again after the forecast was computed), "projects", "portfolio" and "curve"
+    snapshot was loaded again after the forecast was computed), "projects", "portfolio", "curve" and
+    "drivers" (the tornado)
     (the columns store.forecasts.TABLES names). None when that snapshot has no saved forecast, or the
     database has no forecast tables (one written before issue 16)."""
     if not forecasts.has_tables(con):

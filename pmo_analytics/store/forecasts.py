@@ -32,6 +32,7 @@ TABLES: dict[str, tuple[str | None, dict[str, str]]] = {
         "share_by_baseline_mean": _DOUBLE, "share_by_baseline_p80": _DOUBLE, "finish_last_p80": _DATE,
         "projects": "INTEGER", "risks": "INTEGER"}),
     "forecast_curve": ("s_curve", {"cost": _DOUBLE, "probability": _DOUBLE}),
+    "forecast_drivers": ("tornado", {"driver": "TEXT", "kind": "TEXT", "contribution": _DOUBLE, "amount": _DOUBLE}),
 }
 RUN_FIELDS = tuple(TABLES["forecast_runs"][1])
 
@@ -56,7 +57,7 @@ def _run_row(simulation, meta: Mapping) -> list:
     of projects in it unless `meta` gives them; prior_source from meta; computed_at from meta, else now."""
     row = {"seed": getattr(simulation, "seed", None), "draws": getattr(simulation, "draws", None),
            "rho": getattr(simulation, "rho", None), "method": getattr(simulation, "method", None),
-           "computed_at": dt.datetime.now().replace(microsecond=0), "projects": len(simulation.projects),
+           "computed_at": dt.datetime.now(), "projects": len(simulation.projects),
            "prior_source": None}
     unknown = sorted(set(meta) - set(row))
     if unknown:
