@@ -51,7 +51,7 @@ REPORTS_DIR = Setting("reports_dir", "reports", "Where `pmo month` and `pmo repo
                       env="PMO_REPORTS_DIR")
 REPORT_NOTEBOOKS = Setting(
     "report_notebooks", "02_budget_variance,03_resource_load,04_risks,05_milestones,06_improvement_kpis,"
-    "07_month_over_month", "The notebooks of the monthly pack, in order: names of shipped notebooks or "
+    "07_month_over_month,09_forecasts", "The notebooks of the monthly pack, in order: names of shipped notebooks or "
     "paths to .ipynb files, separated by commas", env="PMO_REPORT_NOTEBOOKS")
 CELL_TIMEOUT = Setting("cell_timeout", 600, "Seconds one report notebook cell may run", env="PMO_CELL_TIMEOUT")
 NOTEBOOK_TIMEOUT = Setting("notebook_timeout", 1800, "Seconds one report notebook may run, kernel start "

@@ -22,7 +22,7 @@ from pmo_analytics.demo.sample import write_sample
 
 NOTEBOOKS = packaged.NOTEBOOKS
 EXPECTED = ["01_load_exports", "02_budget_variance", "03_resource_load", "04_risks", "05_milestones",
-            "06_improvement_kpis", "07_month_over_month", "08_arbitration"]
+            "06_improvement_kpis", "07_month_over_month", "08_arbitration", "09_forecasts"]
 
 
 def notebook(name: str) -> dict:
@@ -78,7 +78,7 @@ def test_notebooks_run_on_the_demo_portfolio(demo_db, tmp_path):
         outcomes.setdefault(book, set()).add(outcome)
     passed = sorted(b for b, seen in outcomes.items() if seen == {"PASSED"})
     assert passed == EXPECTED, report[-6000:]
-    assert len(passed) == 8
+    assert len(passed) == 9
 
 
 def test_month_over_month_on_the_first_snapshot_says_there_is_nothing_to_compare(demo_db, tmp_path):

@@ -147,7 +147,7 @@ def report_pages(folder: Path) -> list[Path]:
 @pytest.mark.parametrize("portfolio", sorted(PORTFOLIOS))
 def test_every_report_page_reads_as_a_director_expects(packs, page, portfolio):
     pages = report_pages(packs[portfolio])
-    assert len(pages) == (7 if portfolio == "demo" else 6)  # the UK has one snapshot: no "what changed"
+    assert len(pages) == (8 if portfolio == "demo" else 7)  # the UK has one snapshot: no "what changed"
     seen, figures = {}, 0
     for path in pages:
         page.goto(path.as_uri())

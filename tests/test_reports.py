@@ -35,7 +35,7 @@ from pmo_analytics.store import connection as db
 
 MONTHS = ["2026-08", "2026-09", "2026-10"]
 NAMES = ["02_budget_variance", "03_resource_load", "04_risks", "05_milestones", "06_improvement_kpis",
-         "07_month_over_month"]  # the pack, in order
+         "07_month_over_month", "09_forecasts"]  # the pack, in order
 FORECAST_RAISE = 250_000.00  # added to one future budget line of one project in month 2
 SLIP_DAYS = 30               # one open milestone of month 2 slipped by this many days
 # What a director's page must not contain: scripts (it opens offline), code and prompts, widgets
@@ -48,7 +48,8 @@ FORBIDDEN = ("<script", "pmo_analytics.connect", "import ", 'class="jp-InputProm
 CSV_FILES = {"02_budget_variance": ["budget-variance", "earned-value"], "03_resource_load": ["over-allocations"],
              "04_risks": ["top-risks"], "05_milestones": ["milestones-by-project", "rebaselines"],
              "06_improvement_kpis": ["kpis"],
-             "07_month_over_month": ["forecast-changes", "risks-raised", "risks-closed", "milestones-slipped"]}
+             "07_month_over_month": ["forecast-changes", "risks-raised", "risks-closed", "milestones-slipped"],
+             "09_forecasts": ["forecast-projects"]}
 
 
 def _read(path: Path) -> list[dict]:
@@ -211,11 +212,11 @@ def test_each_month_publishes_a_complete_pack(cycle):
     first = (cycle.out / MONTHS[0] / "index.html").read_text(encoding="utf-8")
     assert "07_month_over_month" in first and "no earlier snapshot is loaded" in first
     assert cycle.results[MONTHS[0]].skipped == {"07_month_over_month": "no earlier snapshot is loaded to compare with"}
-    # The progress display numbers the steps: check, load, six notebooks, publish.
-    assert "[1/9] checking " in cycle.lines[0]
-    assert any(line.startswith("[2/9] loading ") for line in cycle.lines)
-    assert any(re.match(r"\[\d/9\] running 04_risks \.\.\.", line) for line in cycle.lines)
-    assert any(line.startswith("[9/9] writing index.html") for line in cycle.lines)
+    # The progress display numbers the steps: check, load, seven notebooks, publish.
+    assert "[1/10] checking " in cycle.lines[0]
+    assert any(line.startswith("[2/10] loading ") for line in cycle.lines)
+    assert any(re.match(r"\[\d/10\] running 04_risks \.\.\.", line) for line in cycle.lines)
+    assert any(line.startswith("[10/10] writing index.html") for line in cycle.lines)
     # No work folders are left behind.
     assert sorted(p.name for p in cycle.out.iterdir() if not p.name.startswith(".lock")) == MONTHS
 
