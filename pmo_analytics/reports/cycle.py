@@ -179,7 +179,7 @@ def _check(exports: Path, as_of: dt.date, profile: str | None, steps: _Steps) ->
 
 
 def report_notebooks() -> list[str]:
-    """The notebooks of the pack, in order ($PMO_REPORT_NOTEBOOKS, else 02 to 07: 01 loads exports and
+    """The notebooks of the pack, in order ($PMO_REPORT_NOTEBOOKS, else 02 to 07 and 09: 01 loads exports and
     the dashboards are served, not reported)."""
     return [item.strip() for item in str(REPORT_NOTEBOOKS.value()).split(",") if item.strip()]
 
