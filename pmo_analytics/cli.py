@@ -1,5 +1,5 @@
 """The `pmo` command: sample, demo, check, load, snapshots, month, report, export, import, refresh,
-serve, scenario (cli_scenarios.py), profiles, contract.
+serve, scenario (cli_scenarios.py), forecast (cli_forecast.py), profiles, contract.
 
 Exit codes: 0 ok, 1 invalid input (nothing written), 2 usage error. Errors are one-line messages on
 stderr, never tracebacks.
