@@ -6,30 +6,17 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.colors as mcolors
 import matplotlib.dates as mdates
-import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
 from pmo_analytics.present import figures
 from pmo_analytics.present.figures.forecasts import NO_FORECAST, chance
+from figurekit import by_gid, close_figures, same_color  # noqa: F401 - close_figures is an autouse fixture
 
 NAN = float("nan")
 
 
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
-
-
-def same_color(a, b) -> bool:
-    return mcolors.to_hex(a) == mcolors.to_hex(b)
-
-
-def by_gid(ax, gid: str) -> list:
-    return [a for a in ax.get_children() if a.get_gid() == gid]
 
 
 def top_down(ax) -> list[str]:

@@ -8,22 +8,14 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.colors as mcolors
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
 
 from pmo_analytics.present import figures
+from figurekit import close_figures, same_color  # noqa: F401 - close_figures is an autouse fixture
 
 
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
-
-
-def same_color(a, b) -> bool:
-    return mcolors.to_hex(a) == mcolors.to_hex(b)
 
 
 def ticks(ax) -> list[str]:

@@ -6,7 +6,6 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.colors as mcolors
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -14,23 +13,12 @@ import pytest
 
 from pmo_analytics.exceptions import UsageError
 from pmo_analytics.present import figures
+from figurekit import by_gid, close_figures, same_color  # noqa: F401 - close_figures is an autouse fixture
 
 NAN = float("nan")
 MONTHS = pd.to_datetime(["2027-01-01", "2027-02-01", "2027-03-01", "2027-04-01"])
 
 
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
-
-
-def same_color(a, b) -> bool:
-    return mcolors.to_hex(a) == mcolors.to_hex(b)
-
-
-def by_gid(ax, gid: str) -> list:
-    return [a for a in ax.get_children() if a.get_gid() == gid]
 
 
 # ------------------------------------------------------------------------------ spend against the limit

@@ -51,11 +51,8 @@ def _load(con, as_of: dt.date, by: str) -> tuple[pd.DataFrame, int | None]:
     """(group, month, utilisation, over_hours of the months after the snapshot, the group-weeks
     after the snapshot planned above the group's capacity: None when no week has a capacity)."""
     months = _future(resource_load(con, by=by, grain="month", as_of=as_of), "month", as_of)
-    weeks = _future(resource_load(con, by=by, grain="week", as_of=as_of), "week", as_of)
-    measured = weeks["utilisation"].notna()
-    over_weeks = int((weeks["utilisation"] > 1).sum()) if measured.any() else None  # no plan: not 0
     out = months.rename(columns={by: "group"})[["group", "month", "utilisation", "planned_hours", "capacity"]]
-    return out, over_weeks
+    return out, team_weeks_over(con, as_of, by)
 
 
 def _kpis(con, as_of: dt.date) -> pd.DataFrame:

@@ -63,6 +63,7 @@ class ArbitrationBoard:
         self.use = W.Button(description="Use the suggestion", icon="check", layout=W.Layout(display="none"))
         self.header, self.tiles, self.listing, self.advice = W.HTML(), W.HTML(), W.HTML(), W.HTML()
         self.candidates = pd.DataFrame(columns=["project_id", "name", "status", "value_score", "to_spend"])
+        self.limit = pd.DataFrame(columns=["month_index", "limit"])
         self.out = W.Output()
         self._wire()
         self.widget = W.VBox([
@@ -129,6 +130,8 @@ class ArbitrationBoard:
                 record = metric_options.snapshot_header(con, self.as_of)
             self.header.value = tiles.STYLE + tiles.snapshot_line(record) if record else ""
             self.candidates = _candidates(found["candidates"], found["cost"])
+            # the snapshot's approved budget of each month, the optimiser's limit whatever the plan does
+            self.limit = found["budget"][["month_index", "limit"]]
             self.project.options = _project_options(self.candidates, self.currency)
         except PMOError as exc:
             self.project.options = []
@@ -188,10 +191,10 @@ class ArbitrationBoard:
         the current plan; its changes and reasons are shown, and used when the director says so."""
         try:
             with connect(self.db) as con, view(con, self.scenario()) as plan:
-                # the snapshot's approved budget of each month: a stopped project's money is freed
-                # for the others, where the plan's own budget lines would have shrunk with it
-                limit = arbitration.inputs(con, as_of=self.as_of)["budget"][["month_index", "limit"]]
-                problem = arbitration.problem(plan, as_of=self.as_of, budget_limit=limit, capacity_by=("role", "team"))
+                # against the snapshot's approved budget (read with the candidates): a stopped project's
+                # money is freed for the others, where the plan's own budget lines would shrink with it
+                problem = arbitration.problem(plan, as_of=self.as_of, budget_limit=self.limit,
+                                              capacity_by=("role", "team"))
                 result = optimise(problem, time_limit=SOLVE_SECONDS)
                 self.suggested = [Change(**c) for c in arbitration.suggestion(result, problem)]
             self.advice.value = tiles.STYLE + _advice_html(result, self.suggested)
