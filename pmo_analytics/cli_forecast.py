@@ -31,7 +31,7 @@ def portfolio_lines(portfolio, projects, currency: str | None) -> list[str]:
     """The portfolio's numbers, as `pmo forecast` and `pmo forecast --show` both print them:
     `portfolio` one row (Simulation.portfolio or the saved one), `projects` the per-project frame."""
     from pmo_analytics.present import format as fmt
-    from pmo_analytics.present.figures.forecasts import chance
+    from pmo_analytics.present.format import chance
 
     p = portfolio.iloc[0]
     money = functools.partial(fmt.money, currency=currency)

@@ -43,7 +43,7 @@ def test_the_panel_shows_the_stored_forecast_of_its_month_only(database):
     assert shown["cost_p50"] == fmt.money(top["cost_p50"], "GBP")
     assert shown["cost_p80"] == fmt.money(top["cost_p80"], "GBP")
     assert shown["contingency_p80"] == fmt.money(top["cost_p80"] - top["eac"], "GBP")
-    assert shown["prob_within_budget"] == fmt.percent(100 * top["prob_within_budget"])
+    assert shown["prob_within_budget"] == fmt.chance(top["prob_within_budget"])
     assert "2,000 draws, seed 7" in panel.widget.value
     bar.month.value = "2026-06"  # no forecast stored for June
     assert _tiles(panel.widget.value) == {} and "No risk-adjusted forecast" in panel.widget.value

@@ -19,7 +19,7 @@ import pandas as pd
 from pmo_analytics.metrics.forecast_calibration import judge
 from pmo_analytics.metrics.forecast_engine import simulate
 from pmo_analytics.present import format as fmt
-from pmo_analytics.present.figures.forecasts import chance
+from pmo_analytics.present.format import chance
 from pmo_analytics.present.findings import Finding
 
 NAMED = 3  # projects or drivers named in a sentence

@@ -170,8 +170,21 @@ def no_negative_zero(text: str) -> str:
     return text
 
 
+def chance(probability) -> str:
+    """A probability (0..1) as a percent that never reads as certain or impossible when it is not:
+    "under 0.1%", "over 99.9%" (the figures and `pmo forecast` alike)."""
+    if is_missing(probability):
+        return MISSING
+    value = 100 * float(probability)
+    if 0 < value < 0.05:
+        return "under 0.1%"
+    if 99.95 <= value < 100:
+        return "over 99.9%"
+    return percent(value)
+
+
 __all__ = [
     "CURRENCY_SYMBOLS", "MISSING", "NOT_MEASURED", "NO_DATA", "NO_RAG", "RAG", "RAG_TINT", "TREND_ARROWS",
-    "VARIANCE_AMBER_PCT", "is_missing", "kpi_change", "kpi_target", "kpi_value", "money", "money_scale",
+    "VARIANCE_AMBER_PCT", "chance", "is_missing", "kpi_change", "kpi_target", "kpi_value", "money", "money_scale",
     "no_negative_zero", "percent", "plural", "rag_colour", "trend_arrow", "trend_text", "variance_rag",
 ]

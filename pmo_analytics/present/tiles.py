@@ -141,7 +141,7 @@ def forecast_tiles(portfolio: pd.Series, run: pd.Series, currency: str | None = 
              f"budget {fmt.money(bac, currency)} · EAC {fmt.money(eac, currency)}"),
         tile("cost_p80", "Cost at completion, P80", fmt.money(portfolio["cost_p80"], currency),
              f"P90 {fmt.money(portfolio['cost_p90'], currency)}"),
-        tile("prob_within_budget", "Chance within budget", fmt.percent(100 * chance),
+        tile("prob_within_budget", "Chance within budget", fmt.chance(chance),
              "of the projects to finish", "red" if chance < 0.5 else "amber" if chance < 0.8 else "green"),
         tile("contingency_p80", "Contingency for P80", fmt.money(portfolio["contingency_p80"], currency),
              "P80 less the point EAC"),

@@ -13,6 +13,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import PercentFormatter
 
 from pmo_analytics.present import format as fmt
+from pmo_analytics.present.format import chance
 from pmo_analytics.present.figures.base import (
     COLORS,
     Note,
@@ -35,19 +36,6 @@ CURVE_MARKS = {
 }
 KIND_COLORS = {"project": COLORS["forecast"], "risk": COLORS["warning"]}
 RANGE_OK, RANGE_OVER, RANGE_UNKNOWN = COLORS["forecast"], COLORS["warning"], COLORS["budget"]
-
-
-def chance(probability) -> str:
-    """A probability (0..1) as a percent that never reads as certain or impossible when it is not:
-    "under 0.1%", "over 99.9%" (the figures and `pmo forecast` alike)."""
-    if fmt.is_missing(probability):
-        return fmt.MISSING
-    value = 100 * float(probability)
-    if 0 < value < 0.05:
-        return "under 0.1%"
-    if 99.95 <= value < 100:
-        return "over 99.9%"
-    return fmt.percent(value)
 
 
 def _gid(column: str) -> str:
