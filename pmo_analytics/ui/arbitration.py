@@ -133,6 +133,7 @@ class ArbitrationBoard:
             # the snapshot's approved budget of each month, the optimiser's limit whatever the plan does
             self.limit = found["budget"][["month_index", "limit"]]
             self.project.options = _project_options(self.candidates, self.currency)
+            self.project.value = self.project.options[0][1] if self.project.options else None  # shown chosen
         except PMOError as exc:
             self.project.options = []
             self._say(str(exc))
