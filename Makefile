@@ -1,12 +1,13 @@
 # Two commands do everything on a fresh machine with Python 3.11+:
 #   make demo   set up, generate the sample portfolio, load 12 monthly snapshots, serve the dashboards
-#   make test   set up (Debian's chromium included, for the browser tests), then run the whole suite
+#   make test   set up (Debian's chromium and a Java runtime included, for the browser and schedule
+#               tests), then run the whole suite
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install browser clean bench screenshots
+.PHONY: demo test install browser java clean bench screenshots
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed") if sys.version_info < (3, 11) else None'
@@ -24,7 +25,7 @@ demo: install
 	$(BIN)/pmo demo
 	$(BIN)/pmo serve
 
-test: install browser
+test: install browser java
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
@@ -33,6 +34,12 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	  else echo "The browser tests need Debian's chromium: sudo apt-get install chromium"; exit 1; fi; }
+
+# Schedules other than MS Project XML are read by MPXJ, which needs a Java runtime.
+java:
+	@command -v java >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless; \
+	  else echo "The schedule tests need a Java runtime: sudo apt-get install default-jre-headless"; exit 1; fi; }
 
 bench: install
 	$(BIN)/python benchmarks/bench_load.py

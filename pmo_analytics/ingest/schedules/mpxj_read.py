@@ -1,7 +1,7 @@
 """Schedules of every tool through MPXJ (Java, LGPL): Primavera P6 .xer and P6 XML, MS Project .mpp and
 .mpx, GNOME Planner, and MSPDI too, read into the workbench's Schedule model (model.py).
 
-MPXJ is the optional extra `schedules` (`pip install 'pmo-workbench[schedules]'`: the `mpxj` wheel
+MPXJ is the optional extra `schedules` (`pip install 'pmo-analytics[schedules]'`: the `mpxj` wheel
 carries the Java library, `jpype1` bridges to it) and needs a Java runtime (Debian:
 `apt-get install default-jre-headless`). Without either, reading says so in one line. The Java virtual
 machine starts once per process, at the first schedule read (about 0.4 s).
@@ -25,7 +25,7 @@ from pmo_analytics.ingest.schedules.model import (
 
 SUFFIXES = {".xer": "Primavera P6 XER", ".mpp": "MS Project .mpp", ".mpx": "MS Project .mpx",
             ".planner": "GNOME Planner", ".pmxml": "Primavera P6 XML", ".xml": "schedule XML"}
-INSTALL = ("pip install 'pmo-workbench[schedules]' (MPXJ) and a Java runtime "
+INSTALL = ("pip install 'pmo-analytics[schedules]' (MPXJ) and a Java runtime "
            "(Debian: apt-get install default-jre-headless)")
 RELATIONS = {"FINISH_START": "FS", "START_START": "SS", "FINISH_FINISH": "FF", "START_FINISH": "SF"}
 RESOURCE_KINDS = {"WORK": "work", "MATERIAL": "material", "COST": "cost"}
