@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from pmo_analytics.ingest.schedules.model import Activity, Relation, Schedule, activities_frame, relations_frame
-from pmo_analytics.metrics import schedule_cpm as cpm
+from pmo_analytics.validation import schedule_cpm as cpm
 
 MONDAY = dt.date(2024, 1, 1)
 

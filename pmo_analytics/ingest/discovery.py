@@ -1,11 +1,11 @@
 """Finding the export files and which canonical table each feeds: by its name, its sheets, its
-columns or a profile (given, or picked from the header and reported); MS Project XML read once."""
+columns or a profile (given, or picked from the header and reported); a schedule (MS Project, Primavera,
+Planner) read once."""
 from __future__ import annotations
 
 import hashlib
 import os
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 from pmo_analytics.contract import TABLES
@@ -15,7 +15,9 @@ from pmo_analytics.ingest.profiles import Profile
 from pmo_analytics.ingest.text import header
 
 FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx",
-           ".parquet": "parquet", ".xml": "xml"}
+           ".parquet": "parquet", ".xml": "xml",
+           ".xer": "schedule", ".mpp": "schedule", ".mpx": "schedule", ".planner": "schedule"}
+SCHEDULE_KINDS = ("mspdi", "schedule")
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,11 @@ class Source:
     profile: Profile | None = None
     sheet: str | None = None
     picked: str | None = None
+    parts: tuple[Path, ...] = ()  # several schedules feeding one table: every file, `path` the first
+
+    @property
+    def files(self) -> tuple[Path, ...]:
+        return self.parts or (self.path,)
 
     @property
     def format(self) -> str:
@@ -35,9 +42,12 @@ class Source:
 
     def checksum(self) -> str:
         digest = hashlib.sha256()
-        with open(self.path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
+        for path in self.files:
+            if self.parts:
+                digest.update(f"{path.name}\0".encode())
+            with open(path, "rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    digest.update(block)
         return digest.hexdigest()
 
 
@@ -57,17 +67,29 @@ def discover(paths, profile: str | None = None) -> list[Source]:
             if not files:
                 names = ", ".join(f"{t}.csv" for t in TABLES)
                 raise InputError(f"{path}: no export files found (expected files named {names}, "
-                                 "or .xlsx / .parquet / MS Project .xml)")
+                                 "or .xlsx / .parquet, or schedules: .xer / .mpp / .mpx / .xml / .planner)")
         elif path.is_file():
             files = [path]
         else:
             raise InputError(f"{path}: no such file or folder")
         for f in files:
             for source in _sources_of(f, chosen):
-                if source.table in sources:
+                if source.table in sources and _both_schedules(sources[source.table], source):
+                    sources[source.table] = _joined(sources[source.table], source)
+                elif source.table in sources:
                     raise UsageError(f"two files for table {source.table}: {sources[source.table].path} and {f}")
                 sources[source.table] = source
     return [sources[t] for t in TABLES if t in sources]
+
+
+def _both_schedules(a: Source, b: Source) -> bool:
+    return all(s.profile is not None and s.profile.kind in SCHEDULE_KINDS for s in (a, b))
+
+
+def _joined(a: Source, b: Source) -> Source:
+    """One table fed by several schedules (one project each): a folder of a PMO's project schedules."""
+    files = a.files + b.files
+    return Source(a.table, a.path, a.profile, picked=f"{len(files)} schedules", parts=files)
 
 
 def _check_entry(path: Path, in_folder: bool = False) -> Path:
@@ -105,21 +127,15 @@ def _sources_of(path: Path, chosen: Profile | None) -> list[Source]:
                              f"{', '.join(TABLES)}), so profile {chosen.name} finds nothing to load")
         return [Source(t, path, sheet=s) for t, s in sheets.items()]
     if chosen is not None and chosen.kind != "canonical":
-        if chosen.kind == "mspdi":
-            return [Source(t, path, chosen) for t in mspdi_frames(path)]
+        if chosen.kind in SCHEDULE_KINDS:
+            return [Source(t, path, chosen) for t in schedule_frames(path)]
         tables = chosen.feeds(path)
         if not tables:
             raise InputError(f"{path}: profile {chosen.name} does not say which table this file feeds; "
                              "name the file after a table or add [tables.<name>] to the profile")
         return [Source(t, path, chosen) for t in tables]
-    if suffix == ".xml":
-        from pmo_analytics.ingest.schedules.mspdi_xml import is_mspdi
-
-        if not is_mspdi(path):
-            raise InputError(f"{path}: not an MS Project XML (MSPDI) file; the workbench reads MSPDI "
-                             "schedules (File > Save As > XML in MS Project)")
-        picked = profiles.shipped()["mspdi"]
-        return [Source(t, path, picked, picked="MS Project XML") for t in mspdi_frames(path)]
+    if suffix == ".xml" or FORMATS.get(suffix) == "schedule":
+        return _schedule_sources(path)
     if FORMATS.get(suffix) == "xlsx" and not table:
         sheets = _workbook_tables(path)
         if sheets:
@@ -144,16 +160,41 @@ def _sources_of(path: Path, chosen: Profile | None) -> list[Source]:
                      f"({', '.join(TABLES)}), or give --profile (shipped: {', '.join(profiles.shipped())})")
 
 
-def mspdi_frames(path: Path) -> dict:
-    """The canonical tables an MS Project XML file carries (non-empty ones), read once per file."""
-    return _mspdi_cached(str(path), path.stat().st_mtime)
+def _schedule_sources(path: Path) -> list[Source]:
+    """The tables a schedule file feeds, with the profile that reads it (MS Project XML without Java,
+    the other formats through MPXJ)."""
+    from pmo_analytics.ingest.schedules import reading
+
+    kind = reading.kind_of(path)
+    if kind is None:
+        raise InputError(f"{path}: not a schedule the workbench reads; it reads MS Project XML (MSPDI), "
+                         "Primavera P6 XML and GNOME Planner XML, and .xer, .mpp, .mpx and .planner files")
+    picked = profiles.shipped()[kind]
+    what = "MS Project XML" if kind == "mspdi" else f"{reading.xml_format(path) or path.suffix} schedule"
+    return [Source(t, path, picked, picked=what) for t in schedule_frames(path)]
 
 
-@lru_cache(maxsize=4)
-def _mspdi_cached(path: str, mtime: float) -> dict:
-    from pmo_analytics.ingest.schedules import mspdi as schedules
+def schedule_frames(path: Path) -> dict:
+    """The canonical tables a schedule file carries (non-empty ones), read once per file."""
+    from pmo_analytics.ingest.schedules import reading
 
-    return {t: f for t, f in schedules.read_mspdi(Path(path)).items() if len(f)}
+    return reading.frames(path)
+
+
+def schedule_table(source: Source):
+    """The rows of `source`'s table from each of its schedules, one after the other, and where each
+    file's rows start (0-based): [(file, first row index)], to name the file and row of a problem."""
+    import pandas as pd
+
+    frames, starts, at = [], [], 0
+    for path in source.files:
+        frame = schedule_frames(path).get(source.table)
+        if frame is None:
+            continue
+        frames.append(frame)
+        starts.append((path, at))
+        at += len(frame)
+    return pd.concat(frames, ignore_index=True), starts
 
 
 def _workbook_tables(path: Path) -> dict[str, str]:

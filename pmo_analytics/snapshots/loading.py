@@ -189,7 +189,20 @@ def _publish(con, checks, as_of: dt.date, report: Report, sha256: dict[str, str]
                     VALUES (?, now()::TIMESTAMP, ?, {', '.join('?' for _ in counts)}, ?, ?, ?)""",
                 params=[as_of, json.dumps(files), *counts.values(),
                         sum(f["warnings"] for f in files.values()), score, checksum])
+        _publish_schedules(con, checks, as_of)
         summaries.refresh(con, "pub", [as_of])
+
+
+def _publish_schedules(con, checks, as_of: dt.date) -> None:
+    """Each loaded schedule's activities and relationships, for the DCMA-14 check of this month."""
+    from pmo_analytics.ingest.schedules import reading
+    from pmo_analytics.store import schedules as schedule_store
+
+    files = {p for c in checks.values() if c.source.profile is not None
+             and c.source.profile.kind in ingest.SCHEDULE_KINDS for p in c.source.files}
+    for path in sorted(files):
+        d = reading.detail(path)
+        schedule_store.replace(con, "pub", as_of, d.project_id, d.header, d.activities, d.relations)
 
 
 def _replace_table(con, name: str, check: validation.TableCheck, as_of: dt.date) -> None:

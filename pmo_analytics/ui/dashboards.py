@@ -146,9 +146,11 @@ def risks(db=None, month=None) -> W.Widget:
 
 
 def milestones(db=None, month=None) -> W.Widget:
-    """Milestone slippage and the milestone trend analysis."""
+    """Milestone slippage and the milestone trend analysis, then the DCMA check of the month's schedules."""
+    from pmo_analytics.ui.schedule_health import ScheduleHealthPanel
+
     bar, header = _start(db, month)
-    return _page("Milestones", bar, header, MilestoneView(bar).widget)
+    return _page("Milestones", bar, header, MilestoneView(bar).widget, ScheduleHealthPanel(bar).widget)
 
 
 __all__ = ["HeadlineView", "KpiTilesView", "SnapshotHeader", "budget", "milestones", "overview", "resources",

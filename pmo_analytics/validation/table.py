@@ -26,9 +26,14 @@ def check_table(con, source: Source, as_of=None) -> TableCheck:
     table = check.table
     file = str(source.path)
     name = source.table
-    if source.profile is not None and source.profile.kind == "mspdi":
+    if source.profile is not None and source.profile.kind in ingest.SCHEDULE_KINDS:
         check.raw = f"raw_{name}"
-        check.header = profiles.stage_frame(con, ingest.mspdi_frames(source.path)[name], check.raw)
+        frame, starts = ingest.schedule_table(source)
+        check.header = profiles.stage_frame(con, frame, check.raw)
+        if source.parts:
+            _check_rows(con, check)
+            check.problems = [_in_part(p, starts) for p in check.problems]
+            return check
     elif source.profile is not None:
         check.raw = f"raw_{name}"
         check.header, notes = profiles.stage(con, source.path, name, source.profile, check.raw, as_of,
@@ -40,6 +45,20 @@ def check_table(con, source: Source, as_of=None) -> TableCheck:
         check.raw = f"raw_{name}"
         check.header, notes = ingest_csv.stage_text(con, source, check.raw)
         check.problems += [Problem("warning", file, note) for note in notes]
+    return _check_rows(con, check)
+
+
+def _in_part(problem: Problem, starts) -> Problem:
+    """A problem of a table several schedules feed, named by the schedule and its row there."""
+    if problem.row is None:
+        return problem
+    path, first = next(((p, at) for p, at in reversed(starts) if problem.row > at), starts[0])
+    return Problem(problem.severity, str(path), problem.message, problem.row - first, problem.column)
+
+
+def _check_rows(con, check: TableCheck) -> TableCheck:
+    """Maps the staged header to the contract and runs every rule on the rows."""
+    source, table, file = check.source, check.table, str(check.source.path)
     _map_columns(check)
     missing = [c for c in table.required if c not in check.mapping]
     if missing:
@@ -49,12 +68,12 @@ def check_table(con, source: Source, as_of=None) -> TableCheck:
         for col in missing:
             check.problems.append(Problem("error", file, f"required column is missing{hint}", column=col))
         return check
-    check.stg = f"stg_{name}"
+    check.stg = f"stg_{source.table}"
     if check.raw is None:
         by_position = {i: table.column(c) for c, i in check.mapping.items()}
         types = [read_type(by_position[i]) if i in by_position else "VARCHAR" for i in range(len(check.header))]
         if not ingest_csv.stage_typed_csv(con, source, check.stg, types, stage_columns(check, typed=True)):
-            check.raw = f"raw_{name}"
+            check.raw = f"raw_{source.table}"
             ingest_csv.stage_text(con, source, check.raw)
     if check.raw is not None:
         con.sql(f"CREATE OR REPLACE TABLE {check.stg} AS SELECT {', '.join(stage_columns(check, typed=False))} "

@@ -37,7 +37,7 @@ class Profile:
     name: str
     description: str = ""
     path: Path | None = None
-    kind: str = schema.default("", "kind")  # mapped | canonical | workbook | mspdi
+    kind: str = schema.default("", "kind")  # mapped | canonical | workbook | mspdi | schedule
     encoding: str = schema.default("read", "encoding")
     delimiter: str = schema.default("read", "delimiter")
     header_row: int = schema.default("read", "header_row")

@@ -17,7 +17,7 @@ from typing import Any, Callable
 from pmo_analytics.contract import DATE, INTEGER, NUMBER, TABLES
 from pmo_analytics.exceptions import UsageError
 
-KINDS = ("mapped", "canonical", "workbook", "mspdi")
+KINDS = ("mapped", "canonical", "workbook", "mspdi", "schedule")
 FIELD = re.compile(r"\{([^{}]+)\}")  # a {column} of a template, as profiles.TEMPLATE_FIELD
 # The strptime directives DuckDB knows (it reads the dates); anything else after % is refused.
 DIRECTIVE = re.compile(r"%(-[dmyHIMSj]|[aAbBcdfgGhHIjmMnpSTuUVwWxXyYzZ%])")

@@ -99,6 +99,13 @@ def _date(value) -> date | None:
     return date.fromisoformat(str(value)[:10])
 
 
+def _code(task) -> str | None:
+    """What the tool shows as the activity's id: P6's activity id, else MS Project's task ID (0 included)."""
+    if task.getActivityID():
+        return str(task.getActivityID())
+    return None if task.getID() is None else str(task.getID())
+
+
 def _float(value) -> float | None:
     return None if value is None else float(value.doubleValue() if hasattr(value, "doubleValue") else value)
 
@@ -155,7 +162,7 @@ class _Converter:
         pct = _float(t.getPercentageComplete())
         return Activity(
             activity_id=f"T{t.getUniqueID()}", name=t.getName() or None, kind=self._kind(t),
-            code=str(t.getActivityID() or t.getID() or "") or None, wbs=t.getWBS() or None,
+            code=_code(t), wbs=t.getWBS() or None,
             percent_complete=pct, duration_days=self.days(t.getDuration()),
             remaining_days=self.days(t.getRemainingDuration()),
             baseline_duration_days=self.days(t.getBaselineDuration()),
@@ -179,7 +186,7 @@ class _Converter:
                 continue
             lag = self.days(r.getLag())
             out.append(Relation(f"T{pred.getUniqueID()}", f"T{task.getUniqueID()}",
-                                RELATIONS.get(str(r.getType()), str(r.getType())), lag or 0.0))
+                                RELATIONS.get(str(r.getType().name()), str(r.getType())), lag or 0.0))
         return out
 
     def _resource(self, r) -> Resource:
@@ -187,7 +194,7 @@ class _Converter:
         rate = r.getStandardRate()
         per_hour = None
         if kind == "work" and rate is not None:
-            units = str(rate.getUnits())
+            units = str(rate.getUnits().name())
             per = {"MINUTES": 1 / 60, "HOURS": 1, "DAYS": self.hours_per_day, "WEEKS": self.hours_per_week,
                    "MONTHS": self.hours_per_week * 52 / 12, "YEARS": self.hours_per_week * 52}.get(units)
             per_hour = round(float(rate.getAmount()) / per, 4) if per else None
