@@ -49,6 +49,12 @@ def cmd_check(args) -> int:
 
     report = snapshots.check(args.paths, progress=_err, profile=args.profile, as_of=args.as_of, database=args.db)
     print(report.summary())
+    if report.schedules:
+        from pmo_analytics.present.schedule_health import dcma_lines
+
+        for file, health in report.schedules.items():
+            print(f"\nDCMA-14 checks of {file} (project {health.project_id}):")
+            print("\n".join(dcma_lines(health.result)))
     return 1 if report.errors else 0
 
 
@@ -72,6 +78,8 @@ def cmd_load(args) -> int:
     counts = ", ".join(f"{c.rows:,} {t}" for t, c in report.checks.items())
     print(f"loaded {report.as_of:%Y-%m} into {report.db}: {counts}; "
           f"{len(report.warnings)} warning(s); quality {report.quality_score}/100")
+    for file, health in report.schedules.items():
+        print(health.line(file))
     return 0
 
 

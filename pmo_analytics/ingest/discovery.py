@@ -78,7 +78,8 @@ def discover(paths, profile: str | None = None) -> list[Source]:
                     sources[source.table] = _joined(sources[source.table], source)
                 elif source.table in sources:
                     raise UsageError(f"two files for table {source.table}: {sources[source.table].path} and {f}")
-                sources[source.table] = source
+                else:
+                    sources[source.table] = source
     return [sources[t] for t in TABLES if t in sources]
 
 
@@ -186,11 +187,16 @@ def schedule_table(source: Source):
     file's rows start (0-based): [(file, first row index)], to name the file and row of a problem."""
     import pandas as pd
 
+    from pmo_analytics.ingest.schedules.reading import project_id_of
+
     frames, starts, at = [], [], 0
     for path in source.files:
         frame = schedule_frames(path).get(source.table)
         if frame is None:
             continue
+        if source.parts and "resource_id" in frame.columns:
+            # MS Project and Planner carry no enterprise resource id: each schedule's R1 is its own
+            frame = frame.assign(resource_id=project_id_of(path) + ":" + frame["resource_id"].astype(str))
         frames.append(frame)
         starts.append((path, at))
         at += len(frame)

@@ -8,9 +8,9 @@ import pandas as pd
 from pmo_analytics.periods import month_end
 from pmo_analytics.store import connection as db
 from pmo_analytics.store import schedules as schedule_store
-from pmo_analytics.validation.dcma import COLUMNS, dcma, dcma_score
+from pmo_analytics.validation.dcma import CHECKS, COLUMNS, DELAY_DAYS, HIGH_DAYS, dcma, dcma_score
 
-__all__ = ["COLUMNS", "dcma", "dcma_score", "health_summary", "schedule_health"]
+__all__ = ["CHECKS", "COLUMNS", "DELAY_DAYS", "HIGH_DAYS", "dcma", "dcma_score", "health_summary", "schedule_health"]
 
 
 def _project_filter(project_id) -> list[str] | None:

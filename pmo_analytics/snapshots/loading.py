@@ -24,9 +24,27 @@ from pmo_analytics.settings import db_path
 from pmo_analytics.snapshots import summaries
 from pmo_analytics.store import connection as db
 from pmo_analytics.store import publish
+from pmo_analytics.validation.dcma import dcma, dcma_score
 from pmo_analytics.validation.history import check_history
 
 Progress = Callable[[str], None] | None
+
+
+@dataclass(frozen=True)
+class ScheduleHealth:
+    """The DCMA-14 assessment of one schedule file of a check or load (validation/dcma.py)."""
+
+    project_id: str
+    result: object  # the dcma() frame
+
+    @property
+    def score(self) -> tuple[int, int]:
+        return dcma_score(self.result)
+
+    def line(self, file: str) -> str:
+        passed, applicable = self.score
+        return (f"schedule health (DCMA-14) of {Path(file).name} ({self.project_id}): {passed} of "
+                f"{applicable} applicable checks pass")
 
 
 @dataclass
@@ -37,6 +55,7 @@ class Report:
     checks: dict[str, validation.TableCheck]
     problems: list[validation.Problem] = field(default_factory=list)
     db: Path | None = None
+    schedules: dict[str, ScheduleHealth] = field(default_factory=dict)  # by file
 
     @property
     def errors(self) -> list[validation.Problem]:
@@ -61,6 +80,7 @@ class Report:
             warns = sum(p.severity == "warning" and p.file == str(c.source.path) for p in self.problems)
             lines.append(f"{name:<13} {c.rows:>9,} {errs:>7} {warns:>9} {100 * c.quality():>7.1f}%  {c.source.path}")
         lines += [str(p) for p in self.errors] + [str(p) for p in self.warnings]
+        lines += [h.line(f) for f, h in self.schedules.items()]
         lines.append(f"quality score: {self.quality_score}/100; {len(self.errors)} error(s), "
                      f"{len(self.warnings)} warning(s)")
         return "\n".join(lines)
@@ -95,7 +115,7 @@ def check(paths, progress: Progress = None, profile: str | None = None, as_of=No
         if database is not None and db_path(database).exists():
             con.sql(f"ATTACH '{publish.sql_path(db_path(database))}' AS live (READ_ONLY)")
             problems += check_history(con, checks, as_of, existing="live")
-        return Report(None, checks, problems)
+        return Report(None, checks, problems, schedules=schedule_health(checks))
     finally:
         con.close()
 
@@ -119,7 +139,8 @@ def load(paths, as_of, database=None, progress: Progress = None, profile: str | 
             raise InputError(f"{', '.join(map(str, paths))}: no table to load in these exports")
         sums = {s.table: pool.submit(s.checksum) for s in sources}
         checks = _stage_all(con, sources, progress, as_of)
-        report = Report(as_of, checks, [p for c in checks.values() for p in c.problems], target)
+        report = Report(as_of, checks, [p for c in checks.values() for p in c.problems], target,
+                        schedules=schedule_health(checks))
         if report.errors:
             raise ValidationFailed(report.problems)
         with publish.publishing(con, target, prepare=backfill):
@@ -193,14 +214,28 @@ def _publish(con, checks, as_of: dt.date, report: Report, sha256: dict[str, str]
         summaries.refresh(con, "pub", [as_of])
 
 
+def _schedule_files(checks) -> list[Path]:
+    return sorted({p for c in checks.values() if c.source.profile is not None
+                   and c.source.profile.kind in ingest.SCHEDULE_KINDS for p in c.source.files})
+
+
+def schedule_health(checks) -> dict[str, ScheduleHealth]:
+    """The DCMA-14 assessment of each schedule file among the checked sources, by file."""
+    from pmo_analytics.ingest.schedules import reading
+
+    out = {}
+    for path in _schedule_files(checks):
+        d = reading.detail(path)
+        out[str(path)] = ScheduleHealth(d.project_id, dcma(d.activities, d.relations, d.schedule.status_date))
+    return out
+
+
 def _publish_schedules(con, checks, as_of: dt.date) -> None:
     """Each loaded schedule's activities and relationships, for the DCMA-14 check of this month."""
     from pmo_analytics.ingest.schedules import reading
     from pmo_analytics.store import schedules as schedule_store
 
-    files = {p for c in checks.values() if c.source.profile is not None
-             and c.source.profile.kind in ingest.SCHEDULE_KINDS for p in c.source.files}
-    for path in sorted(files):
+    for path in _schedule_files(checks):
         d = reading.detail(path)
         schedule_store.replace(con, "pub", as_of, d.project_id, d.header, d.activities, d.relations)
 
