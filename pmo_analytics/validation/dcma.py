@@ -1,6 +1,7 @@
-"""Schedule health: the DCMA 14-point assessment of a schedule's activities and logic (a check of the
-input, run by `pmo check` and `pmo load`, and per stored snapshot by metrics/schedule_health.py), as DCMA-EA PAM 200.1 (October 2012), EVMS Program Analysis Pamphlet, section 4, sets it out and
-Ron Winter's paper "DCMA 14-Point Schedule Assessment" reads it.
+"""Schedule health: the DCMA 14-point assessment of a schedule's activities and logic, as DCMA-EA PAM
+200.1 (October 2012), EVMS Program Analysis Pamphlet, section 4, sets it out and Ron Winter's paper
+"DCMA 14-Point Schedule Assessment" reads it. A check of the input: `pmo check` and `pmo load` run it
+on each schedule file, and metrics/schedule_health.py on the schedules stored with a month.
 
 Populations. The network leaves out summary and level-of-effort activities. Incomplete tasks are the
 network's activities with no actual finish and percent complete under 100 (a missing percent is
