@@ -172,7 +172,7 @@ def rules_for(check: TableCheck) -> list[Rule]:
         original = f"_orig_{c.name}" if _keeps_original(c, check.table) else c.name
         rules += _parse_rules(check, c)
         if c.type in (NUMBER, INTEGER):
-            rules += _number_rules(c, canonical_expr(check, c))
+            rules += _over_allocation(check, c, _number_rules(c, canonical_expr(check, c)))
         if c.type == DATE:
             rules += _date_rules(c, original)
         rules += _text_rules(check, c, original)
@@ -181,6 +181,25 @@ def rules_for(check: TableCheck) -> list[Rule]:
         if table == check.table.name and set(columns) <= mapped:
             rules.append((columns[0], severity, message, cond, "stg"))
     return rules
+
+
+def _over_allocation(check: TableCheck, c: Column, rules: list[Rule]) -> list[Rule]:
+    """A schedule's plan may put more hours on a person in a week than the week has (parallel
+    assignments, not yet levelled): that is a planned over-allocation to show, a warning, where a
+    timesheet or resource export with such hours is wrong (an error)."""
+    profile = check.source.profile
+    if c.name != "planned_hours" or profile is None or profile.kind not in ("mspdi", "schedule"):
+        return rules
+    out = []
+    for column, severity, message, cond, table in rules:
+        if "is outside" in message and c.maximum is not None:
+            out.append((column, "error", f"{_quote(c.name)} || ' is negative'", f"{c.name} < 0", table))
+            out.append((column, "warning", f"{_quote(c.name)} || ' planned hours in one week: more than a week has "
+                        "(parallel assignments); the plan over-allocates this person'",
+                        f"NOT isnan({c.name}) AND {c.name} > {c.maximum}", table))
+        else:
+            out.append((column, severity, message, cond, table))
+    return out
 
 
 def _parse_rules(check: TableCheck, c: Column) -> list[Rule]:

@@ -149,7 +149,9 @@ def row_label(row, width: int = 32) -> str:
     else:
         text = next((str(row[c]) for c in ("program", "portfolio", "department", "team", "role")
                      if c in row.index), "")
-    return textwrap.shorten(text, width=width, placeholder="…")
+    short = textwrap.shorten(text, width=width, placeholder="…")
+    # one word longer than the width (ASSIGNMENT_RESOURCE_RATES_TEST) would shorten to "…" alone
+    return short if short != "…" else text[:width - 1] + "…"
 
 
 def group_column(df: pd.DataFrame, candidates=("portfolio", "program", "department", "project_id")):
