@@ -22,7 +22,7 @@ from pmo_analytics.demo.sample import write_sample
 
 NOTEBOOKS = packaged.NOTEBOOKS
 EXPECTED = ["01_load_exports", "02_budget_variance", "03_resource_load", "04_risks", "05_milestones",
-            "06_improvement_kpis", "07_month_over_month", "08_arbitration", "09_forecasts"]
+            "06_improvement_kpis", "07_month_over_month", "08_arbitration", "09_forecasts", "10_schedule_health"]
 
 
 def notebook(name: str) -> dict:
@@ -78,7 +78,27 @@ def test_notebooks_run_on_the_demo_portfolio(demo_db, tmp_path):
         outcomes.setdefault(book, set()).add(outcome)
     passed = sorted(b for b, seen in outcomes.items() if seen == {"PASSED"})
     assert passed == EXPECTED, report[-6000:]
-    assert len(passed) == 9
+    assert len(passed) == 10
+
+
+def test_schedule_health_notebook_on_real_schedules(tmp_path):
+    """Notebook 10 on a month holding two real schedules: each one's checks, as pmo check counts them
+    (legacy_sample.xml: 3 of 10 applicable pass; mpp14baseline.mpp: 8 of 10, see the README)."""
+    import datetime as dt
+
+    from pmo_analytics import snapshots
+    from pmo_analytics.reports.runner import Runner
+
+    real = Path(__file__).resolve().parents[2] / "shared" / "realdata" / "mpxj-schedule-exports"
+    db = tmp_path / "schedules.duckdb"
+    snapshots.load([real / "legacy_sample.xml", real / "mpp14baseline.mpp"], "2026-10", database=db)
+    nb = Runner(dt.date(2026, 10, 31), db, tmp_path, tmp_path / "2026-10").run(NOTEBOOKS / "10_schedule_health.ipynb")
+    printed = "".join("".join(o["text"]) for c in nb["cells"] for o in c.get("outputs", [])
+                      if o.get("output_type") == "stream")
+    assert "schedules: 2" in printed
+    assert "LEGACY_SAMPLE: 3 of 10 checks passed" in printed and "MPP14BASELINE: 8 of 10 checks passed" in printed
+    errors = [o for c in nb["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert errors == []
 
 
 def test_month_over_month_on_the_first_snapshot_says_there_is_nothing_to_compare(demo_db, tmp_path):
