@@ -82,10 +82,21 @@ def read_schedule(path) -> Schedule:
     if project is None:
         raise InputError(f"{path}: not a schedule MPXJ recognises (Primavera .xer / P6 XML, MS Project "
                          ".mpp / .mpx / XML, GNOME Planner)")
+    if path.suffix.lower() == ".xer" and not _ends_xer(path):
+        raise InputError(f"{path}: the XER file ends before its '%E' end line (a copy or download cut short?); "
+                         "export it from P6 again")
     try:
         return _Converter(project, time_unit).schedule()
     except jpype.JException as exc:
         raise InputError(f"{path}: MPXJ read the file but a value could not be converted: {_message(exc)}") from None
+
+
+def _ends_xer(path: Path) -> bool:
+    """Whether an XER file's last line is the %E P6 ends every export with: MPXJ reads a file cut
+    short as the tables before the cut, so a partial schedule would load without a word."""
+    with open(path, "rb") as fh:
+        fh.seek(max(0, path.stat().st_size - 64))
+        return fh.read().rstrip().rsplit(b"\n", 1)[-1].strip() == b"%E"
 
 
 def _message(exc) -> str:
