@@ -5,7 +5,6 @@ UPPER_SNAKE) and its activities and relationships, kept for the DCMA-14 health c
 """
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from functools import lru_cache
@@ -32,9 +31,9 @@ class Detail:
 
 def project_id_of(path) -> str:
     """The project id a schedule loads as: its file name in UPPER_SNAKE (Road Works.xer -> ROAD_WORKS)."""
-    s = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", Path(path).stem)
-    s = re.sub(r"[^0-9A-Za-z]+", "_", s).strip("_").upper()
-    return s or "SCHEDULE"
+    from pmo_analytics.ingest.schedules.mspdi import _upper_snake
+
+    return _upper_snake(Path(path).stem)
 
 
 def kind_of(path) -> str | None:
