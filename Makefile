@@ -16,7 +16,7 @@ $(BIN)/python:
 
 # Re-install only when the dependencies change.
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[notebooks,test]'
+	$(BIN)/python -m pip install --quiet -e '.[notebooks,schedules,test]'
 	touch $(STAMP)
 
 install: $(STAMP)
