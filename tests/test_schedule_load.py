@@ -213,6 +213,23 @@ def test_a_refused_load_leaves_the_database_as_it_was(run, db_file, jvm, tmp_pat
                                    "download cut short?); export it from P6 again"]
 
 
+def test_an_xer_holding_two_projects_is_refused_with_their_names(run, db_file, jvm, tmp_path):
+    # The sample's PROJECT table (line 32: proj_id 368, short name NEWPROJ) with a second row for
+    # proj_id 369 'SECONDPROJ': MPXJ's reader would read one project and drop the other silently.
+    lines = (REAL / RATES).read_text(encoding="cp1252").split("\n")
+    header = next(i for i, line in enumerate(lines) if line.startswith("%F\tproj_id\t"))
+    fields, cells = lines[header].split("\t"), lines[header + 1].split("\t")
+    cells[fields.index("proj_id")], cells[fields.index("proj_short_name")] = "369", "SECONDPROJ"
+    two = tmp_path / "two.xer"
+    two.write_text("\n".join(lines[:header + 2] + ["\t".join(cells)] + lines[header + 2:]), encoding="cp1252")
+    assert run("load", REAL / "legacy_sample.xml", "--as-of", MONTH, "--db", db_file)[0] == 0
+    before = sha256(db_file)
+    code, out, err = run("load", two, "--as-of", MONTH, "--db", db_file)
+    assert code == 1 and sha256(db_file) == before
+    assert one_line_error(err) == [f"error: {two}: holds 2 projects (NEWPROJ, SECONDPROJ); the workbench reads "
+                                   "one project per schedule file: export each project from P6 on its own"]
+
+
 # --- 2. a folder of schedules -----------------------------------------------------------------------
 
 FOLDER = ["legacy_sample.xml", "mpp14baseline.mpp", "mspdiresource.xml", "planner-sample.planner"]

@@ -85,10 +85,29 @@ def read_schedule(path) -> Schedule:
     if path.suffix.lower() == ".xer" and not _ends_xer(path):
         raise InputError(f"{path}: the XER file ends before its '%E' end line (a copy or download cut short?); "
                          "export it from P6 again")
+    if path.suffix.lower() == ".xer":
+        _one_project(path)
     try:
         return _Converter(project, time_unit).schedule()
     except jpype.JException as exc:
         raise InputError(f"{path}: MPXJ read the file but a value could not be converted: {_message(exc)}") from None
+
+
+def _one_project(path: Path) -> None:
+    """An XER export may hold several projects; MPXJ's reader would take one and drop the rest without
+    a word, so a file with more than one is refused with their names (one project per file, for now)."""
+    from java.io import FileInputStream
+    from org.mpxj.primavera import PrimaveraXERFileReader
+
+    stream = FileInputStream(str(path))
+    try:
+        projects = PrimaveraXERFileReader().listProjects(stream)
+    finally:
+        stream.close()
+    if projects is not None and projects.size() > 1:
+        names = ", ".join(str(v) for v in projects.values())
+        raise InputError(f"{path}: holds {projects.size()} projects ({names}); the workbench reads one project "
+                         "per schedule file: export each project from P6 on its own")
 
 
 def _ends_xer(path: Path) -> bool:
