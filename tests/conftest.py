@@ -40,16 +40,25 @@ def run(capsys):
 
 
 @pytest.fixture(scope="session")
-def demo_db(tmp_path_factory) -> Path:
-    """The default demo portfolio (60 projects, 12 monthly snapshots) loaded into a database file."""
+def demo_build(tmp_path_factory) -> tuple[Path, dict]:
+    """The default demo portfolio (60 projects, 12 monthly snapshots) loaded into a database file, built
+    once per session; returns the file and each month's load report ({as_of: report}). A test that
+    writes to it works on a copy (shutil.copyfile: milliseconds)."""
     from pmo_analytics.demo.sample import write_sample
     from pmo_analytics.snapshots import loading as snapshots
 
     folder = tmp_path_factory.mktemp("demo")
     database = folder / "pmo.duckdb"
+    reports = {}
     for as_of, month in write_sample(folder / "sample", projects=60, months=12, seed=7, history=True):
-        snapshots.load([month], as_of, database=database)
-    return database
+        reports[as_of] = snapshots.load([month], as_of, database=database)
+    return database, reports
+
+
+@pytest.fixture(scope="session")
+def demo_db(demo_build) -> Path:
+    """The demo database file of demo_build (its exports are in demo_db.parent / "sample")."""
+    return demo_build[0]
 
 
 def insert(con, table: str, columns: list[str], rows) -> None:

@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 
 import pmo_analytics
-from pmo_analytics.demo.sample import write_sample
 from pmo_analytics.exceptions import UsageError
 from pmo_analytics.ingest import profiles
 from pmo_analytics.snapshots import loading as snapshots
@@ -283,12 +282,12 @@ def test_re_loading_the_same_month_compares_with_the_month_before(may):
     assert history_warnings(report) == []  # a corrected May replaces May: nothing before it to restate
 
 
-def test_the_demo_history_loads_without_history_warnings(tmp_path):
-    """The demo's past repeats exactly from month to month (demo/sample.py), and its IDs never change."""
-    database = tmp_path / "pmo.duckdb"
-    warned = {}
-    for as_of, folder in write_sample(tmp_path / "sample", projects=60, months=12, seed=7, history=True):
-        warned[as_of] = history_warnings(snapshots.load([folder], as_of, database=database))
+def test_the_demo_history_loads_without_history_warnings(demo_build):
+    """The demo's past repeats exactly from month to month (demo/sample.py), and its IDs never change.
+    The loads are the session's demo build (conftest.demo_build: write_sample(projects=60, months=12,
+    seed=7, history=True), each month loaded in turn into one database)."""
+    _, reports = demo_build
+    warned = {as_of: history_warnings(report) for as_of, report in reports.items()}
     assert len(warned) == 12 and all(w == [] for w in warned.values())
     assert dt.date(2026, 10, 31) in warned
 
