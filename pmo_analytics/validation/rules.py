@@ -101,8 +101,11 @@ def stage_columns(check: TableCheck, typed: bool) -> list[str]:
             cols += [f"CASE WHEN {in_range} THEN CAST(date_trunc('{c.align}', {src}) AS DATE) ELSE {src} END AS {name}",
                      f"{src} AS _orig_{name}"]
         elif _identifier(check.table, c):
+            # Every invisible character is outside ASCII: a key whose byte length is its length in
+            # characters has none, and skips the (costly) replacing.
             visible = f"replace(regexp_replace({src}, '[{INVISIBLE}]', '', 'g'), '{NO_BREAK_SPACE}', ' ')"
-            cols += [f"{_text(visible)} AS {name}", f"{_text(src)} AS _orig_{name}"]
+            cols += [f"CASE WHEN strlen({src}) = length({src}) THEN {_text(src)} ELSE {_text(visible)} END AS {name}",
+                     f"{_text(src)} AS _orig_{name}"]
         elif c.type == TEXT:
             cols.append(f"{_text(src)} AS {name}")
         else:
