@@ -71,10 +71,10 @@ GROUP BY m.as_of, m.resource_id
 # milestone_history: the milestone trend table, every milestone at every snapshot with what the trend
 # would otherwise join on each call (the project then, the previous snapshot's forecast). A month's
 # rows depend on the month before, and the table is kept in the trend's order (DuckDB sorts presorted
-# rows several times faster), so it is rebuilt whole: 0.4 s for 5,000 projects x 36 months.
-_MILESTONE_HISTORY = f"""
-INSERT INTO {{s}}.milestone_history
-WITH snaps AS ({{snaps}})
+# rows several times faster), so it is rewritten whole, in order; only the rows of the months
+# published and of the snapshots after them (whose previous forecast may have changed) are computed
+# again, the rest are copied (the joins took 0.3 s of the rewrite's 0.7 s at 5,000 projects x 36 months).
+_MILESTONE_ROWS = f"""
 SELECT m.as_of, m.project_id, m.milestone_id, p.name, p.portfolio, p.program, p.department,
        m.name, m.baseline_date, m.forecast_date, m.actual_date, {SLIP}, {STATE},
        date_diff('day', q.forecast_date, m.forecast_date)
@@ -83,8 +83,8 @@ JOIN snaps sn ON sn.as_of = m.as_of
 LEFT JOIN {{s}}.milestones q
     ON q.as_of = sn.prev_as_of AND q.project_id = m.project_id AND q.milestone_id = m.milestone_id
 LEFT JOIN {{s}}.projects p ON p.as_of = m.as_of AND p.project_id = m.project_id
-ORDER BY m.project_id, m.milestone_id, m.as_of
 """
+_MILESTONE_ORDER = "ORDER BY project_id, milestone_id, as_of"
 
 
 def refresh(con, schema: str = "main", months: Iterable | None = None) -> None:
@@ -99,12 +99,32 @@ def refresh(con, schema: str = "main", months: Iterable | None = None) -> None:
     if months:
         con.sql(_PROJECT_STATUS.format(s=schema), params=[months, months, months])
         con.sql(_RESOURCE_MONTH.format(s=schema), params=[months])
-    history = store_schema.summary_ddl(schema)[store_schema.SUMMARY_TABLES.index("milestone_history")]  # rebuilt whole, in order (see above)
-    con.sql(history.replace("CREATE TABLE IF NOT EXISTS", "CREATE OR REPLACE TABLE", 1))
-    con.sql(_MILESTONE_HISTORY.format(s=schema, snaps=previous_snapshots(f"{schema}.loads")))
+    _milestone_history(con, schema, None if set(months) >= set(loaded) else months)
     if set(months) >= set(loaded):  # every snapshot is now computed by this version
         con.sql(f"DELETE FROM {schema}.summary_version")
         con.sql(f"INSERT INTO {schema}.summary_version VALUES (?)", params=[VERSION])
+
+
+def _milestone_history(con, schema: str, months: list | None) -> None:
+    """Rewrites milestone_history in the trend's order (see above): every row computed again when
+    `months` is None, else only those of `months` and of the snapshot after each."""
+    ddl = store_schema.summary_ddl(schema)[store_schema.SUMMARY_TABLES.index("milestone_history")]
+    snaps = previous_snapshots(f"{schema}.loads")
+    if months is None:
+        con.sql(ddl.replace("CREATE TABLE IF NOT EXISTS", "CREATE OR REPLACE TABLE", 1))
+        con.sql(f"INSERT INTO {schema}.milestone_history WITH snaps AS ({snaps}) "
+                f"{_MILESTONE_ROWS.format(s=schema)} {_MILESTONE_ORDER}")
+        return
+    changed = (f"SELECT * FROM ({snaps}) WHERE as_of IN (SELECT unnest(?::DATE[])) "
+               "OR prev_as_of IN (SELECT unnest(?::DATE[]))")
+    con.sql(f"ALTER TABLE {schema}.milestone_history RENAME TO milestone_history_old")
+    con.sql(ddl)
+    con.sql(f"""INSERT INTO {schema}.milestone_history
+        WITH snaps AS ({changed})
+        SELECT * FROM (SELECT * FROM {schema}.milestone_history_old WHERE as_of NOT IN (SELECT as_of FROM snaps)
+                       UNION ALL ({_MILESTONE_ROWS.format(s=schema)}))
+        {_MILESTONE_ORDER}""", params=[months, months])
+    con.sql(f"DROP TABLE {schema}.milestone_history_old")
 
 
 def current(con, schema: str = "main") -> bool:
