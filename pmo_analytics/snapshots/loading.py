@@ -132,19 +132,22 @@ def load(paths, as_of, database=None, progress: Progress = None, profile: str | 
     target = db_path(database)
     target.parent.mkdir(parents=True, exist_ok=True)
     con = db.memory()
-    # Input checksums are computed in a thread while DuckDB (which releases the GIL) stages the files.
+    # Input checksums are computed in a thread while DuckDB (which releases the GIL) stages the files,
+    # and the live database is copied beside itself in another (publish.CopyAhead).
     pool = ThreadPoolExecutor(max_workers=1)
+    ahead = None
     try:
         sources = ingest.discover(paths, profile)
         if not sources:
             raise InputError(f"{', '.join(map(str, paths))}: no table to load in these exports")
+        ahead = publish.CopyAhead(target)
         sums = {s.table: pool.submit(s.checksum) for s in sources}
         checks = _stage_all(con, sources, progress, as_of)
         report = Report(as_of, checks, [p for c in checks.values() for p in c.problems], target,
                         schedules=schedule_health(checks))
         if report.errors:
             raise ValidationFailed(report.problems)
-        with publish.publishing(con, target, prepare=backfill):
+        with publish.publishing(con, target, prepare=backfill, ahead=ahead):
             report.problems += validation.check_references(con, checks, existing="pub", as_of=as_of)
             report.problems += validation.check_dependents(con, checks, existing="pub", as_of=as_of)
             report.problems += validation.check_snapshot(con, checks, as_of, existing="pub")
@@ -157,6 +160,8 @@ def load(paths, as_of, database=None, progress: Progress = None, profile: str | 
         return report
     finally:
         pool.shutdown(cancel_futures=True)
+        if ahead is not None:
+            ahead.discard()
         con.close()
 
 

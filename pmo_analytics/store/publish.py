@@ -18,6 +18,7 @@ import re
 import shutil
 import signal
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -27,8 +28,59 @@ from pmo_analytics.exceptions import DatabaseBusy, InputError, PublishFailed
 from pmo_analytics.store import connection, schema
 
 
+class CopyAhead:
+    """A copy of the live file started before the lock, in a thread, so that it runs while the caller
+    stages what it will publish (loading: 0.1-1 s for a 36-month database). `publishing` uses it only
+    when the live file is still the one copied (same inode, size and modification time, and no
+    write-ahead log beside it); else it copies again under the lock. `discard` waits for the copy
+    and removes it when it was not used."""
+
+    def __init__(self, target: Path):
+        self.target = Path(os.path.realpath(target))
+        self.tmp = _copy_path(self.target)
+        self.identity = None
+        self._thread = None
+        if self.target.is_file() and not self.target.with_name(self.target.name + ".wal").exists():
+            self.identity = _identity(self.target)
+            self._thread = threading.Thread(target=self._copy, daemon=True)
+            self._failed = False
+            self._thread.start()
+
+    def _copy(self) -> None:
+        try:
+            shutil.copyfile(self.target, self.tmp)
+        except OSError:
+            self._failed = True  # publishing copies again, and reports what fails then
+
+    def usable(self, target: Path) -> bool:
+        """Waits for the copy; True when it is a copy of `target` as it is now."""
+        if self._thread is None or target != self.target:
+            return False
+        self._thread.join()
+        return not self._failed and _identity(target) == self.identity and \
+            not target.with_name(target.name + ".wal").exists()
+
+    def discard(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+            with contextlib.suppress(OSError):
+                os.remove(self.tmp)
+
+
+def _copy_path(target: Path) -> Path:
+    return target.with_name(f"{target.name}.loading-{os.getpid()}")
+
+
+def _identity(path: Path) -> tuple | None:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
 @contextlib.contextmanager
-def publishing(con, target: Path, prepare: Callable | None = None):
+def publishing(con, target: Path, prepare: Callable | None = None, ahead: CopyAhead | None = None):
     """Attaches a copy of `target` (or a new file) as `pub` with the current schema; when the block
     succeeds, checkpoints it and swaps it in with os.replace. On any failure, or a kill, the live file
     is untouched. One publisher at a time per file (snapshots and history imports alike).
@@ -38,15 +90,16 @@ def publishing(con, target: Path, prepare: Callable | None = None):
     `target` may be a symbolic link: the file it points to is replaced, the link stays. A file that is
     not a DuckDB database is never overwritten, and a write-ahead log left by a crashed writer is
     checkpointed into the file before it is copied (a copy without it would lose its rows, and the
-    new file would sit under a log that is not its own)."""
+    new file would sit under a log that is not its own). `ahead`: a CopyAhead of `target` started
+    before, used when the file has not changed since."""
     target = Path(os.path.realpath(target))
-    tmp = target.with_name(f"{target.name}.loading-{os.getpid()}")
+    tmp = _copy_path(target)
     try:
         with _exclusive(target) as lock:
             _check_database(target)
             _absorb_wal(target)
             existing = target.exists()
-            if existing:
+            if existing and not (ahead is not None and ahead.usable(target)):
                 shutil.copyfile(target, tmp)
             con.sql(f"ATTACH '{sql_path(tmp)}' AS pub")
             try:
