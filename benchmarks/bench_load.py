@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -175,6 +176,8 @@ def history(args, tmp: Path) -> None:
           f"{len(months)} monthly folders")
     db, rows = tmp / "history.duckdb", []
     for folder in months:
+        if folder == months[-1]:
+            shutil.copyfile(db, tmp / "before-last.duckdb")
         csv_rows = sum(sum(1 for _ in open(f)) - 1 for f in folder.glob("*.csv"))
         seconds, peak, _ = timed([*pmo_cli(), "load", str(folder), "--db", str(db), "--as-of", folder.name])
         rows.append((folder.name, seconds, csv_rows, db.stat().st_size / 1e6, peak))
@@ -184,6 +187,25 @@ def history(args, tmp: Path) -> None:
     print(f"month {len(rows)} ({last[0]}) / month 1 ({first[0]}) = {last[1] / first[1]:.2f}x (target <= 2x); "
           f"rows {last[2] / first[2]:.2f}x; median of the last 3 / first 3 = "
           f"{statistics.median(r[1] for r in rows[-3:]) / statistics.median(r[1] for r in rows[:3]):.2f}x")
+    _history_cost(months[-1], tmp, args.repeat)
+
+
+def _history_cost(folder: Path, tmp: Path, repeat: int) -> None:
+    """The last month's files into the database of the months before it and into an empty one,
+    interleaved: what the history alone costs a load, whatever the month's own size."""
+    runs = {"after the history": [], "into an empty database": []}
+    for i in range(repeat):
+        for how in runs:
+            db = tmp / f"cost-{i}.duckdb"
+            if how == "after the history":
+                shutil.copyfile(tmp / "before-last.duckdb", db)
+            runs[how].append(timed([*pmo_cli(), "load", str(folder), "--db", str(db), "--as-of", folder.name])[0])
+            for leftover in tmp.glob(f"cost-{i}.duckdb*"):
+                leftover.unlink()
+    med = {how: statistics.median(v) for how, v in runs.items()}
+    print(f"{folder.name}'s files (median of {repeat}, interleaved): after the history {med['after the history']:.2f} s, "
+          f"into an empty database {med['into an empty database']:.2f} s "
+          f"({med['after the history'] / med['into an empty database']:.2f}x)")
 
 
 def main() -> None:
