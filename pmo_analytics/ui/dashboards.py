@@ -15,7 +15,6 @@ from pmo_analytics import metrics
 from pmo_analytics.metrics import options as metric_options
 from pmo_analytics.metrics.portfolio import headline
 from pmo_analytics.present import tiles
-from pmo_analytics.store.connection import connect
 from pmo_analytics.ui.filterbar import FilterBar
 from pmo_analytics.ui.forecast_panel import ForecastPanel
 from pmo_analytics.ui.views.base import FRIENDLY_ERROR, View
@@ -41,7 +40,7 @@ class SnapshotHeader:
             self.widget.value = tiles.snapshot_note("No snapshot loaded yet.")
             return
         try:
-            with connect(self.bar.db) as con:
+            with self.bar.reads.connection() as con:
                 record = metric_options.snapshot_header(con, as_of)
         except Exception:
             log.exception("snapshot header failed for %r", as_of)
@@ -119,11 +118,13 @@ def _page(title: str, bar: FilterBar, header: SnapshotHeader, *parts: W.Widget) 
 
 def overview(db=None, month=None) -> W.Widget:
     """Headline tiles, the worst projects, the CPI/SPI quadrant and the improvement KPIs side by side."""
-    bar, header = _start(db, month)
-    head, kpis = HeadlineView(bar), KpiTilesView(bar)
+    bar = FilterBar(db, month)
+    with bar.reads.redraw():  # the first draw reads through one connection, as a redraw does
+        header, head, kpis = SnapshotHeader(bar), HeadlineView(bar), KpiTilesView(bar)
+        forecast = ForecastPanel(bar)
     grid = W.GridspecLayout(1, 2, layout=W.Layout(grid_gap="16px", height="auto"))
     grid[0, 0], grid[0, 1] = head.widget, W.VBox([kpis.tiles, kpis.widget])
-    return _page("PMO portfolio overview", bar, header, head.tiles, ForecastPanel(bar).widget, grid)
+    return _page("PMO portfolio overview", bar, header, head.tiles, forecast.widget, grid)
 
 
 def budget(db=None, month=None) -> W.Widget:

@@ -15,8 +15,8 @@ from pmo_analytics.exceptions import PMOError
 from pmo_analytics.metrics import options as metric_options
 from pmo_analytics.periods import month_end
 from pmo_analytics.present import tiles
-from pmo_analytics.store.connection import connect
 from pmo_analytics.ui.paths import resolve_db
+from pmo_analytics.ui.reading import SharedReads
 from pmo_analytics.ui.redraws import Redraws
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,7 @@ class FilterBar:
     program, department and project options narrow to the portfolio (and program, department) chosen.
     `filters()` gives the metrics keyword arguments; `on_change(callback)` is called once per change,
     or in a dashboard once per burst of changes (`redraws` coalesces them; `flush()` runs them now).
+    `reads.connection()` is the database connection the bar and its views read with: one per redraw.
     """
 
     def __init__(self, db=None, month=None):
@@ -58,13 +59,15 @@ class FilterBar:
         self._busy = False
         self._stale = False  # a value changed and the options are not narrowed to it yet
         self._projects_for: str | None = None  # the month whose projects `projects` holds
-        self.redraws = Redraws()
+        self.reads = SharedReads(self.db)
+        self.redraws = Redraws(session=self.reads.redraw)
         self.widget = W.VBox([W.HBox([self.month, self.portfolio, self.program]),
                               W.HBox([self.department, self.project]), self.status])
         self._busy = True
         try:
-            self._read_months(month)
-            self._read_projects()
+            with self.reads.redraw():  # one connection for the months and the month's projects
+                self._read_months(month)
+                self._read_projects()
             self._narrow()
         finally:
             self._busy = False
@@ -81,7 +84,7 @@ class FilterBar:
     # -- reading options
     def _read_months(self, month) -> None:
         try:
-            with connect(self.db) as con:
+            with self.reads.connection() as con:
                 months = metric_options.snapshot_months(con)
         except Exception as exc:  # noqa: BLE001 - a missing or unreadable database: say so, offer nothing
             self._warn(exc)
@@ -102,7 +105,7 @@ class FilterBar:
             self.projects = self.projects.iloc[0:0]
             return
         try:
-            with connect(self.db) as con:
+            with self.reads.connection() as con:
                 self.projects = metric_options.snapshot_projects(con, self.month.value)
         except Exception as exc:  # noqa: BLE001 - shown as a message, logged
             self._warn(exc)

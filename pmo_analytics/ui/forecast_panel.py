@@ -10,7 +10,6 @@ import ipywidgets as W
 from pmo_analytics.metrics.forecast_store import latest_forecast
 from pmo_analytics.metrics.options import snapshot_currency
 from pmo_analytics.present import tiles
-from pmo_analytics.store.connection import connect
 from pmo_analytics.ui.filterbar import FilterBar
 from pmo_analytics.ui.views.base import FRIENDLY_ERROR
 
@@ -31,21 +30,26 @@ class ForecastPanel:
         self.bar = bar
         self.stored: dict | None = None
         self.widget = W.HTML()
+        self._shown: tuple | None = None  # (month, database file) drawn: other filters change nothing here
         bar.on_change(self.refresh)
         self.refresh()
 
     def refresh(self, *_args) -> None:
         as_of = self.bar.filters()["as_of"]
         head = tiles.STYLE + tiles.view_header(TITLE, QUESTION)
+        shown, self._shown = self._shown, (as_of, self.bar.reads.version())
+        if as_of and shown == self._shown and shown[1] is not None:
+            return
         if not as_of:
             self.widget.value = ""
             return
         try:
-            with connect(self.bar.db) as con:
+            with self.bar.reads.connection() as con:
                 self.stored = latest_forecast(con, as_of)
                 currency = snapshot_currency(con, as_of)
         except Exception:
             log.exception("forecast panel failed for %r", as_of)
+            self._shown = None
             self.widget.value = head + tiles.message(FRIENDLY_ERROR)
             return
         if self.stored is None or self.stored["portfolio"].empty:

@@ -3,6 +3,7 @@ kernel's event loop, so a burst of changes costs one redraw of the last state, n
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from pmo_analytics.settings import REDRAW_DELAY
@@ -52,9 +53,11 @@ class Redraws:
     the notebook must show the final state when the cell ends) or with `delay` 0, a request runs at
     once. `flush()` runs whatever is pending now. `deferred` is True while callbacks run from the
     loop's timer, after the widget message that asked for them was answered (see `View.show`).
+    `session`, when given, is a context manager factory each flush runs its callbacks inside (the
+    filter bar's one shared read-only connection per redraw).
     """
 
-    def __init__(self, delay: float | None = None):
+    def __init__(self, delay: float | None = None, session=None):
         if delay is None:
             try:
                 delay = min(max(0.0, float(REDRAW_DELAY.value())), 10.0)  # nan becomes 0
@@ -70,6 +73,7 @@ class Redraws:
         self._timer_loop: asyncio.AbstractEventLoop | None = None
         self._due = 0.0
         self._flushing = False
+        self._session = session or contextlib.nullcontext
 
     @property
     def pending(self) -> bool:
@@ -114,15 +118,16 @@ class Redraws:
         self._flushing = True
         failed = None
         try:
-            while self._pending:
-                callback = next(iter(self._pending))
-                del self._pending[callback]
-                self.runs += 1
-                try:
-                    callback()
-                except Exception as exc:  # re-raised once the others have run
-                    log.exception("redraw %r failed", callback)
-                    failed = failed or exc
+            with self._session():
+                while self._pending:
+                    callback = next(iter(self._pending))
+                    del self._pending[callback]
+                    self.runs += 1
+                    try:
+                        callback()
+                    except Exception as exc:  # re-raised once the others have run
+                        log.exception("redraw %r failed", callback)
+                        failed = failed or exc
         finally:
             self._flushing = False
         if failed is not None:

@@ -64,16 +64,17 @@ def _covered(boxes, points: np.ndarray, radius: float) -> list[bool]:
 
 def _place(fig, ax, scatter, raw: np.ndarray, labels, lo: float, hi: float) -> tuple[float, float]:
     """Sets the axes limits and the (clipped) point positions, widening the range on the side of a
-    quadrant label until no point lies under one (up to 12 steps)."""
-    renderer = fig.canvas.get_renderer()
+    quadrant label until no point lies under one (up to 12 steps).
+
+    The layout is fixed and the labels sit in axes coordinates, so their boxes are measured once and
+    each step only moves the points (no redraw of the figure per step)."""
+    boxes = [t.get_window_extent(fig.canvas.get_renderer()) for t in labels]
     for _ in range(12):
         ax.set_xlim(lo, hi)
         ax.set_ylim(lo, hi)
         scatter.set_offsets(np.clip(raw, lo, hi))
-        fig.canvas.draw()
         points = ax.transData.transform(scatter.get_offsets())
-        top_right, top_left, bottom_left, bottom_right = _covered(
-            [t.get_window_extent(renderer) for t in labels], points, 6.0)
+        top_right, top_left, bottom_left, bottom_right = _covered(boxes, points, 6.0)
         if not (top_right or top_left or bottom_left or bottom_right):
             break
         step = (hi - lo) * 0.08  # a wider range moves the points away from the covered corner
@@ -82,30 +83,39 @@ def _place(fig, ax, scatter, raw: np.ndarray, labels, lo: float, hi: float) -> t
     return lo, hi
 
 
+def _name_box(fig, ax, x: float, y: float, text: str, dx: float, dy: float):
+    """A project's name at (x, y) shifted by (dx, dy) points, not yet added to the axes, and its box."""
+    shift = transforms.offset_copy(ax.transData, fig=fig, x=dx, y=dy, units="points")
+    name = ax.text(x, y, text, transform=shift, ha="left" if dx >= 0 else "right", va="center",
+                   fontsize=8.5, zorder=6, color=COLORS["total"], gid="project",
+                   bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.75, "pad": 1})
+    box = name.get_window_extent(fig.canvas.get_renderer())
+    name.remove()
+    return name, box
+
+
 def _name_worst(fig, ax, rows: pd.DataFrame, taken: list, points: np.ndarray) -> None:
     """Names each row's project next to its point (gid "project", with a leader line): at the first
     offset where the name stays inside the axes, overlaps no other name or quadrant label and covers
-    no other point; failing that, the first where it only overlaps no other name or label."""
-    renderer = fig.canvas.get_renderer()
-    frame = ax.get_window_extent(renderer)
+    no other point; failing that, the first where it only overlaps no other name or label.
+
+    A name is measured once per side (left or right of its point); the other offsets move that box."""
+    frame = ax.get_window_extent(fig.canvas.get_renderer())
+    per_point = fig.dpi / 72
     for _, r in rows.iterrows():
         own = ax.transData.transform((r["_px"], r["_py"]))
         others = points[np.hypot(*(points - own).T) > 1.0]
         text = row_label(r, 26) + (f" {PLAUSIBILITY_MARK} {r['_why']}" if r["_odd"] else "")
+        sides = {side: _name_box(fig, ax, r["_px"], r["_py"], text, side, 0)[1] for side in (8, -8)}
         fits = []
         for dx, dy in _OFFSETS:
-            shift = transforms.offset_copy(ax.transData, fig=fig, x=dx, y=dy, units="points")
-            name = ax.text(r["_px"], r["_py"], text, transform=shift, ha="left" if dx >= 0 else "right",
-                           va="center", fontsize=8.5, zorder=6, color=COLORS["total"], gid="project",
-                           bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.75, "pad": 1})
-            box = name.get_window_extent(renderer)
-            name.remove()
+            box = sides[dx].translated(0, dy * per_point)
             inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
             if inside and not any(box.overlaps(other) for other in taken):
-                fits.append((_covered([box], others, 3.0)[0], (dx, dy), name, box))
+                fits.append((_covered([box], others, 3.0)[0], (dx, dy), box))
         if fits:
-            _, (dx, dy), name, box = min(fits, key=lambda f: f[0])  # the first that covers no point
-            ax.add_artist(name)
+            _, (dx, dy), box = min(fits, key=lambda f: f[0])  # the first that covers no point
+            ax.add_artist(_name_box(fig, ax, r["_px"], r["_py"], text, dx, dy)[0])
             taken.append(box)
             ax.annotate("", (r["_px"], r["_py"]), xytext=(dx, dy), textcoords="offset points", gid="leader",
                         arrowprops={"arrowstyle": "-", "color": COLORS["muted"], "lw": 0.6, "shrinkA": 0,
@@ -167,7 +177,7 @@ def cpi_spi_quadrant(df: pd.DataFrame, annotate: int = 6, title: str | None = No
     ax.set_xlabel(f"{name} = {_SCHEDULE_FORMULA[schedule]} (schedule; below 1 = behind)")
     ax.set_ylabel("CPI = EV / AC (cost; below 1 = over budget)")
     _legend(fig, zone, name, bool(data["_odd"].any()))
-    fig.canvas.draw()
+    fig.draw_without_rendering()  # the constrained layout, without painting a picture nobody sees
     fig.set_layout_engine("none")  # the layout is fixed from here: labels are placed in display space
     labels = _quadrant_labels(ax)
     raw = data[["_x", "cpi"]].to_numpy(dtype=float)

@@ -2,7 +2,8 @@
 figures and the numbers under them as an escaped HTML table (`view.table` holds it as a DataFrame).
 
 Rules the views keep (see DESIGN.md):
-- a short-lived read-only connection per redraw: DuckDB locks the file, so none is held between redraws;
+- one short-lived read-only connection per redraw, shared by the views it redraws (ui/reading.py):
+  DuckDB locks the file, so none is held between redraws;
 - redraws are coalesced (ui/redraws.py): a burst of changes costs one redraw of the last state;
 - widget values are untrusted: they only reach SQL as bound parameters of the metrics functions;
 - a viewer never sees a traceback: an error shows a one-line message (the details go to the log).
@@ -20,7 +21,6 @@ from IPython.display import HTML, display
 from pmo_analytics.exceptions import PMOError
 from pmo_analytics.metrics.options import currencies
 from pmo_analytics.present import tables, tiles
-from pmo_analytics.store.connection import connect
 from pmo_analytics.ui.filterbar import ALL, WIDE, FilterBar
 from pmo_analytics.ui.pictures import picture
 
@@ -117,7 +117,7 @@ class View:
         try:
             if not f["as_of"]:
                 raise PMOError("No snapshot is loaded yet: load one with `pmo load` or `pmo demo`.")
-            with connect(self.bar.db) as con:
+            with self.bar.reads.connection() as con:
                 self.frames = self.load(con, f)
             self.table = self.make_table(self.frames, f).reset_index(drop=True)
             figs = self.draw(self.frames, f)
