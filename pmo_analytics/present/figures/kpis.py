@@ -7,7 +7,6 @@ from types import SimpleNamespace
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from matplotlib.patches import Rectangle
 
 from pmo_analytics.present import format as fmt
@@ -109,6 +108,7 @@ def kpi_distribution_chart(df: pd.DataFrame, title: str = "Spread behind the med
     measure = str(df["measure"].iloc[0]) if "measure" in df.columns else "value"
     measure = {"cpi": "CPI", "spi": "SPI", "spi_t": "SPI(t)"}.get(measure, measure.upper())
     fig, ax = titled_figure(title, f"{measure} of {fmt.plural(len(df), 'active project')}", size=(8, 4))
+    import seaborn as sns  # here: seaborn brings scipy.stats (1-2 s), which the overview never needs
     sns.histplot(df["value"], bins=20, ax=ax, color=COLORS["forecast"], edgecolor="white")
     for x, color in ((0.9, COLORS["warning"]), (1.0, COLORS["total"])):
         ax.axvline(x, color=color, lw=1.2, ls="--")

@@ -8,7 +8,6 @@ import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from matplotlib.patches import Patch
 
 from pmo_analytics.present import format as fmt
@@ -65,6 +64,7 @@ def milestone_trend_chart(df: pd.DataFrame,
     order = "; legend: largest slip first" if "slip_days" in data.columns and len(groups) > 1 else ""
     fig, ax = titled_figure(title, f"{fmt.plural(len(groups), 'milestone')}{order}; rising line = forecast "
                             "slipping", size=(10, 6))
+    import seaborn as sns  # here: seaborn brings scipy.stats (1-2 s), which the overview never needs
     palette = sns.color_palette("tab10" if len(groups) <= 10 else "husl", n_colors=max(1, len(groups)))
     for (key, g), color in zip(groups, palette):
         name = g["name"].iloc[-1] if "name" in g.columns else key[-1]

@@ -5,7 +5,6 @@ import matplotlib.colors as mcolors
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
 
 from pmo_analytics.present import format as fmt
 from pmo_analytics.present.figures.base import Note, figure_function, titled_figure
@@ -55,6 +54,7 @@ def resource_heatmap(df: pd.DataFrame, by: str | None = None, max_rows: int = 30
     vmax = max(130.0, float(np.nanmax(grid.to_numpy())) if grid.size else 130.0)
     norm = mcolors.TwoSlopeNorm(vmin=0, vcenter=100, vmax=vmax)
     annot = grid.size <= 400
+    import seaborn as sns  # here: seaborn brings scipy.stats (1-2 s), which the overview never needs
     sns.heatmap(grid, ax=ax, cmap=LOAD_CMAP, norm=norm, linewidths=0.5, linecolor="white",
                 annot=annot, fmt=".0f", annot_kws={"fontsize": 7.5},
                 cbar_kws={"label": "Planned / capacity (%)", "shrink": 0.8})

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import pandas as pd
-import seaborn as sns
 from matplotlib.patches import Patch, Rectangle
 
 from pmo_analytics.present import format as fmt
@@ -90,6 +89,7 @@ def exposure_trend_chart(df: pd.DataFrame, by: str | None = None, currency: str 
     groups = _by_latest(df, by)
     fig, ax = titled_figure(title, "Expected monetary value = probability x impact cost, summed per snapshot"
                             + ("; legend: largest latest exposure first" if len(groups) > 1 else ""), size=(10, 5))
+    import seaborn as sns  # here: seaborn brings scipy.stats (1-2 s), which the overview never needs
     palette = sns.color_palette("colorblind", n_colors=max(3, len(groups)))
     for (name, g), color in zip(groups, palette):
         g = g.groupby("as_of", as_index=False)["total_emv"].sum().sort_values("as_of")

@@ -8,7 +8,6 @@ import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
@@ -187,6 +186,7 @@ def scenario_load_delta(load: pd.DataFrame, by: str = "team",
                                                    1.8 + 0.34 * len(delta)))
     top = max(5.0, float(np.nanmax(np.abs(delta.to_numpy(float)))))
     annot = np.vectorize(_points, otypes=[object])(delta.to_numpy(float))
+    import seaborn as sns  # here: seaborn brings scipy.stats (1-2 s), which the overview never needs
     sns.heatmap(delta.reset_index(drop=True), ax=ax, cmap=DELTA_CMAP,
                 norm=mcolors.TwoSlopeNorm(vmin=-top, vcenter=0, vmax=top), linewidths=0.5, linecolor="white",
                 annot=annot, fmt="", annot_kws={"fontsize": 7.5},
