@@ -95,7 +95,8 @@ def refresh(con, schema: str = "main", months: Iterable | None = None) -> None:
     loaded = [r[0] for r in con.sql(f"SELECT as_of FROM {schema}.loads").fetchall()]
     months = sorted(set(loaded if months is None else months))
     # The range lets DuckDB skip the row groups of other months (a table is appended month by month);
-    # the IN list alone is a join over every month's rows (3 s of a month-36 load, for 16M allocations).
+    # the IN list alone is a join over every month's rows (resource_month at 36 months, 16M
+    # allocations: 0.3 s, 0.1 s with the range).
     within = [months[0], months[-1], months] if months else [None, None, months]
     for table in ("project_status", "resource_month"):
         con.sql(f"DELETE FROM {schema}.{table} WHERE as_of BETWEEN ? AND ? AND as_of IN (SELECT unnest(?::DATE[]))",
