@@ -61,6 +61,27 @@ def demo_db(demo_build) -> Path:
     return demo_build[0]
 
 
+@pytest.fixture(scope="session")
+def uk_2023_db(tmp_path_factory) -> Path:
+    """The real UK GMPP 2023 export loaded once as the 2023-03 snapshot (profile uk-gmpp). Read it, or
+    copy it (shutil.copyfile: milliseconds) before anything that may write."""
+    from pmo_analytics.snapshots import loading as snapshots
+
+    database = tmp_path_factory.mktemp("uk2023") / "uk.duckdb"
+    snapshots.load([REALDATA / "uk-gmpp" / "uk_2023.csv"], "2023-03", database=database, profile="uk-gmpp")
+    return database
+
+
+@pytest.fixture
+def uk_2023_copy(uk_2023_db, tmp_path) -> Path:
+    """A private copy of uk_2023_db in the test's scratch folder."""
+    import shutil
+
+    target = tmp_path / "uk.duckdb"
+    shutil.copyfile(uk_2023_db, target)
+    return target
+
+
 def insert(con, table: str, columns: list[str], rows) -> None:
     """Inserts hand-written rows into a table of a test database, values bound as parameters."""
     marks = ", ".join("?" for _ in columns)

@@ -7,13 +7,12 @@ import re
 
 import pandas as pd
 import pytest
-from conftest import REALDATA, sha256
+from conftest import sha256
 
 import pmo_analytics
 from pmo_analytics.metrics import over_allocations, resource_load
 from pmo_analytics.metrics.scenario_compare import compare, overload_drivers
 from pmo_analytics.scenarios import Change, Scenario, view
-from pmo_analytics.snapshots import loading
 from pmo_analytics.ui.arbitration import ArbitrationBoard
 
 OCT = pd.Timestamp("2026-10-31")
@@ -97,10 +96,8 @@ def test_the_optimisers_suggestion_fits_every_months_budget(board, demo_db):
     assert (plan["spend"] <= plan["limit"] + 0.01).all()
 
 
-def test_a_snapshot_with_nothing_to_arbitrate_says_so_in_one_line(tmp_path):
-    database = tmp_path / "uk.duckdb"
-    loading.load([REALDATA / "uk-gmpp" / "uk_2023.csv"], "2023-03", database=database, profile="uk-gmpp")
-    board = ArbitrationBoard(database)
+def test_a_snapshot_with_nothing_to_arbitrate_says_so_in_one_line(uk_2023_copy):
+    board = ArbitrationBoard(uk_2023_copy)  # uk_2023.csv loaded as 2023-03 (conftest.uk_2023_db)
     assert board.message.startswith("Nothing to arbitrate in the Mar 2023 snapshot")
     assert "£0" not in board.tiles.value and board.defer.disabled and board.suggest.disabled
 

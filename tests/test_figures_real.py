@@ -7,7 +7,6 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -18,10 +17,8 @@ from pmo_analytics import metrics
 from pmo_analytics.metrics import changes as drift_metrics
 from pmo_analytics.metrics import improvement as kpi_metrics
 from pmo_analytics.present import figures
-from pmo_analytics.snapshots import loading as snapshots
 from pmo_analytics.ui.pictures import count_marks
 
-UK_2023 = Path(__file__).resolve().parents[2] / "shared" / "realdata" / "uk-gmpp" / "uk_2023.csv"
 
 
 @pytest.fixture(autouse=True)
@@ -93,10 +90,8 @@ def demo(demo_db):
 
 
 @pytest.fixture(scope="module")
-def uk(tmp_path_factory):
-    database = tmp_path_factory.mktemp("uk2023") / "uk.duckdb"
-    snapshots.load([UK_2023], "2023-03", database=database, profile="uk-gmpp")
-    return frames(database)
+def uk(uk_2023_db):
+    return frames(uk_2023_db)  # uk_2023.csv loaded as 2023-03, profile uk-gmpp (conftest.uk_2023_db)
 
 
 @pytest.mark.parametrize("name", FIGURES)

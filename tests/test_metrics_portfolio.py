@@ -52,18 +52,14 @@ def test_headline_is_one_of_the_metrics(demo_db):
     assert row["projects"] == 60 and row["cancelled"] == 1
 
 
-def test_a_snapshot_without_a_risk_register_has_no_exposure_not_zero(tmp_path):
+def test_a_snapshot_without_a_risk_register_has_no_exposure_not_zero(uk_2023_db):
     """UK GMPP 2023 carries no risk register: exposure and active risks are missing, and the overview's
-    tile says why instead of £0 (a green £0 would be a false all-clear)."""
-    from pathlib import Path
-
+    tile says why instead of £0 (a green £0 would be a false all-clear). uk_2023.csv is loaded as
+    2023-03 with the uk-gmpp profile once per session (conftest.uk_2023_db)."""
     from pmo_analytics.present import tiles
-    from pmo_analytics.snapshots import loading
     from pmo_analytics.store import connection
 
-    uk = Path(__file__).resolve().parents[2] / "shared" / "realdata" / "uk-gmpp" / "uk_2023.csv"
-    loading.load([uk], "2023-03", database=tmp_path / "uk.duckdb", profile="uk-gmpp")
-    with connection.connect(tmp_path / "uk.duckdb") as con:
+    with connection.connect(uk_2023_db) as con:
         h = headline(con).iloc[0]
     assert h["projects"] == 244 and h["active_risks"] is None and pd.isna(h["risk_emv"])
     shown = tiles.headline_tiles(h)

@@ -23,12 +23,10 @@ from conftest import free_port, wait_until_serving
 from test_dashboards_browser import CHROMIUM, DASHBOARDS, shots, stop
 
 from pmo_analytics import reports
-from pmo_analytics.snapshots import loading as snapshots
 from pmo_analytics.ui.pictures import MARKS_KEY
 
 pytestmark = pytest.mark.slow
 
-UK_2023 = Path(__file__).resolve().parents[2] / "shared" / "realdata" / "uk-gmpp" / "uk_2023.csv"
 PORTFOLIOS = {"demo": "2026-10", "uk": "2023-03"}
 EXPONENT = re.compile(r"\d(?:\.\d+)?e[+-]\d")
 BAD_CELLS = {"True", "False", "NaN", "nan", "NaT", "None", "<NA>", "-0.0", "-0.00"}
@@ -36,12 +34,12 @@ SINGULAR = re.compile(r"(?<![\d,.])1 (?:rows|projects|risks|milestones|people|te
 
 
 @pytest.fixture(scope="module")
-def databases(demo_db, tmp_path_factory) -> dict[str, Path]:
+def databases(demo_db, uk_2023_db, tmp_path_factory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("sweep")
     demo = folder / "demo.duckdb"
     shutil.copyfile(demo_db, demo)
     uk = folder / "uk.duckdb"
-    snapshots.load([UK_2023], "2023-03", database=uk, profile="uk-gmpp")
+    shutil.copyfile(uk_2023_db, uk)  # uk_2023.csv loaded as 2023-03, profile uk-gmpp (conftest.uk_2023_db)
     return {"demo": demo, "uk": uk}
 
 
