@@ -42,6 +42,7 @@ java:
 	  else echo "The schedule tests need a Java runtime: sudo apt-get install default-jre-headless"; exit 1; fi; }
 
 bench: install
+	$(BIN)/python benchmarks/bench_startup.py
 	$(BIN)/python benchmarks/bench_load.py
 	$(BIN)/python benchmarks/bench_metrics.py
 	$(BIN)/python benchmarks/bench_dashboards.py
