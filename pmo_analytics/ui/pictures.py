@@ -46,6 +46,20 @@ def _sized(patch) -> bool:
     return bool(np.isfinite([width(), height()]).all() and (width() != 0 or height() != 0))
 
 
+def _tight(fig):
+    """"tight", or for a figure that fixed its own layout (layout engine "none": the quadrant places
+    its labels in display space) the same box measured here: savefig would lay the figure out once
+    more to find it (a tenth of the overview's redraw), and the PNG is the same."""
+    from matplotlib import rcParams
+    from matplotlib.layout_engine import PlaceHolderLayoutEngine
+
+    if not isinstance(fig.get_layout_engine(), PlaceHolderLayoutEngine):
+        return "tight"
+    box = fig.get_tightbbox(fig.canvas.get_renderer()).padded(rcParams["savefig.pad_inches"])
+    fig.set_layout_engine(None)  # no engine: savefig draws once, to the PNG
+    return box
+
+
 class Picture:
     """A figure rendered to PNG at once (so the figure can be closed), with its mark count in the
     PNG's text chunk under MARKS_KEY."""
@@ -53,7 +67,7 @@ class Picture:
     def __init__(self, fig):
         self.marks = count_marks(fig)
         buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", bbox_inches="tight", dpi=fig.dpi, facecolor="white",
+        fig.savefig(buffer, format="png", bbox_inches=_tight(fig), dpi=fig.dpi, facecolor="white",
                     metadata={MARKS_KEY: str(self.marks)})
         self.png = buffer.getvalue()
 
