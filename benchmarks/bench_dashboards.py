@@ -157,12 +157,25 @@ class Busy:
                 f"other work {100 * others / wall / cpus:.0f}%")
 
 
-async def open_page(browser, url: str, name: str):
+async def open_page(browser, url: str, name: str, tries: int = 2):
+    """A fresh page of the notebook, and the seconds until it was drawn. A page not drawn within 3
+    minutes (seen twice on a machine at load average 10 and more) is reported and opened again."""
+    from playwright.async_api import TimeoutError as PageTimeout
+
     page = await browser.new_page(viewport={"width": 1400, "height": 1000})
     start = time.perf_counter()
-    await page.goto(f"{url}/voila/render/{name}.ipynb", wait_until="commit", timeout=180_000)
-    for selector in (OVERVIEW_READY if name == "overview" else (".jp-RenderedImage img",)):
-        await page.wait_for_selector(selector, timeout=180_000)
+    try:
+        await page.goto(f"{url}/voila/render/{name}.ipynb", wait_until="commit", timeout=180_000)
+        for selector in (OVERVIEW_READY if name == "overview" else (".jp-RenderedImage img",)):
+            await page.wait_for_selector(selector, timeout=180_000)
+    except PageTimeout:
+        shown = " ".join((await page.inner_text("body")).split())[:200]
+        await page.close()
+        print(f"  ({name} not drawn after {time.perf_counter() - start:.0f} s; the page showed {shown!r}"
+              f"{'; opening it again' if tries > 1 else ''})", flush=True)
+        if tries <= 1:
+            raise
+        return await open_page(browser, url, name, tries - 1)
     return page, time.perf_counter() - start
 
 
