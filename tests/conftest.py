@@ -119,6 +119,23 @@ def pmo_process():
     return _run
 
 
+def read_xer(path: Path) -> dict[str, list[dict]]:
+    """{table: rows as {field: value}} from the %T / %F / %R lines of a Primavera XER file, read
+    without MPXJ (what the schedule tests compare MPXJ's reading with)."""
+    tables: dict[str, list[dict]] = {}
+    table, fields = None, []
+    for line in Path(path).read_text(encoding="latin-1").splitlines():
+        cells = line.split("\t")
+        if cells[0] == "%T":
+            table = cells[1]
+            tables[table] = []
+        elif cells[0] == "%F":
+            fields = cells[1:]
+        elif cells[0] == "%R":
+            tables[table].append(dict(zip(fields, cells[1:])))
+    return tables
+
+
 def one_line_error(err: str) -> list[str]:
     """The error lines of a command's stderr; asserts there is no traceback."""
     assert "Traceback" not in err, err

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import read_xer
 from pmo_analytics import contract
 from pmo_analytics.ingest.schedules.canonical import COLUMNS, read_tables, tables_of
 from pmo_analytics.ingest.schedules.model import Activity, Assignment, Resource, Schedule
@@ -296,19 +297,7 @@ def _hours(tables) -> tuple[float, float]:
 # --- Primavera P6: XER and P6 XML -------------------------------------------------------------------
 
 def _xer(name: str) -> dict[str, list[dict]]:
-    """{table: rows as {field: value}} from the %T / %F / %R lines of an XER file."""
-    tables: dict[str, list[dict]] = {}
-    table, fields = None, []
-    for line in (REAL / name).read_text(encoding="latin-1").splitlines():
-        cells = line.split("\t")
-        if cells[0] == "%T":
-            table = cells[1]
-            tables[table] = []
-        elif cells[0] == "%F":
-            fields = cells[1:]
-        elif cells[0] == "%R":
-            tables[table].append(dict(zip(fields, cells[1:])))
-    return tables
+    return read_xer(REAL / name)
 
 
 def test_xer(read):

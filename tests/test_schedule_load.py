@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import one_line_error, sha256
+from conftest import one_line_error, read_xer, sha256
 from pmo_analytics.ingest.schedules.mspdi_schedule import read_mspdi_schedule
 from pmo_analytics.ingest.schedules.reading import detail, project_id_of
 
@@ -62,25 +62,10 @@ def _mpx_counts(path: Path) -> tuple[int, int]:
     return len(tasks), sum(len([p for p in t.get("Predecessors", "").split(",") if p.strip()]) for t in tasks)
 
 
-def _xer(path: Path) -> dict[str, list[dict]]:
-    tables: dict[str, list[dict]] = {}
-    table, fields = None, []
-    for line in path.read_text(encoding="latin-1").splitlines():
-        cells = line.split("\t")
-        if cells[0] == "%T":
-            table = cells[1]
-            tables[table] = []
-        elif cells[0] == "%F":
-            fields = cells[1:]
-        elif cells[0] == "%R":
-            tables[table].append(dict(zip(fields, cells[1:])))
-    return tables
-
-
 def _xer_counts(path: Path) -> tuple[int, int]:
     # MPXJ turns every PROJWBS row into a summary task, the project node (proj_node_flag Y, 'Resource
     # Rates Test') included: it is not dropped. The file has no TASKPRED table.
-    raw = _xer(path)
+    raw = read_xer(path)
     return len(raw["TASK"]) + len(raw["PROJWBS"]), len(raw.get("TASKPRED", []))
 
 

@@ -43,11 +43,12 @@ def schedule_health(con, as_of=None, project_id=None) -> dict[str, pd.DataFrame]
     return out
 
 
-def health_summary(con, as_of=None) -> pd.DataFrame:
+def health_summary(con, as_of=None, results: dict | None = None) -> pd.DataFrame:
     """One row per project with a stored schedule in month `as_of`: checks passed, checks applicable,
-    score (passed / applicable x 100, missing when none applies) and the failed checks' names."""
+    score (passed / applicable x 100, missing when none applies) and the failed checks' names.
+    `results`: schedule_health's answer for that month when the caller has it (not computed again)."""
     rows = []
-    for pid, result in schedule_health(con, as_of).items():
+    for pid, result in (schedule_health(con, as_of) if results is None else results).items():
         passed, applicable = dcma_score(result)
         failed = result.loc[result["passed"].astype("boolean").eq(False).fillna(False), "check"]
         rows.append({"project_id": pid, "passed": passed, "applicable": applicable,

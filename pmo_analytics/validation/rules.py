@@ -175,7 +175,7 @@ def rules_for(check: TableCheck) -> list[Rule]:
         original = f"_orig_{c.name}" if _keeps_original(c, check.table) else c.name
         rules += _parse_rules(check, c)
         if c.type in (NUMBER, INTEGER):
-            rules += _over_allocation(check, c, _number_rules(c, canonical_expr(check, c)))
+            rules += _number_rules(c, canonical_expr(check, c), _over_maximum(check, c))
         if c.type == DATE:
             rules += _date_rules(c, original)
         rules += _text_rules(check, c, original)
@@ -186,23 +186,16 @@ def rules_for(check: TableCheck) -> list[Rule]:
     return rules
 
 
-def _over_allocation(check: TableCheck, c: Column, rules: list[Rule]) -> list[Rule]:
-    """A schedule's plan may put more hours on a person in a week than the week has (parallel
-    assignments, not yet levelled): that is a planned over-allocation to show, a warning, where a
-    timesheet or resource export with such hours is wrong (an error)."""
+def _over_maximum(check: TableCheck, c: Column) -> tuple[str, str] | None:
+    """The severity and message of a value above the column's maximum when it is not the range error:
+    a schedule's plan may put more hours on a person in a week than the week has (parallel
+    assignments, not yet levelled), a planned over-allocation to show, where a timesheet or resource
+    export with such hours is wrong."""
     profile = check.source.profile
-    if c.name != "planned_hours" or profile is None or profile.kind not in ("mspdi", "schedule"):
-        return rules
-    out = []
-    for column, severity, message, cond, table in rules:
-        if "is outside" in message and c.maximum is not None:
-            out.append((column, "error", f"{_quote(c.name)} || ' is negative'", f"{c.name} < 0", table))
-            out.append((column, "warning", f"{_quote(c.name)} || ' planned hours in one week: more than a week has "
-                        "(parallel assignments); the plan over-allocates this person'",
-                        f"NOT isnan({c.name}) AND {c.name} > {c.maximum}", table))
-        else:
-            out.append((column, severity, message, cond, table))
-    return out
+    if c.name == "planned_hours" and profile is not None and profile.kind in ("mspdi", "schedule"):
+        return "warning", ("planned hours in one week: more than a week has (parallel assignments); the plan "
+                           "over-allocates this person")
+    return None
 
 
 def _parse_rules(check: TableCheck, c: Column) -> list[Rule]:
@@ -226,9 +219,10 @@ def _parse_rules(check: TableCheck, c: Column) -> list[Rule]:
     return rules
 
 
-def _number_rules(c: Column, canon: str) -> list[Rule]:
+def _number_rules(c: Column, canon: str, over_maximum: tuple[str, str] | None = None) -> list[Rule]:
     """Finite, whole where an integer is expected, money not negative, others within their bounds
-    (compared as loaded: `canon`, e.g. a 1-5 probability rescaled)."""
+    (compared as loaded: `canon`, e.g. a 1-5 probability rescaled). `over_maximum` (severity, message):
+    a value above the maximum gets that instead of the range error, and one below 0 is 'negative'."""
     v = c.name
     rules = [(c.name, "error", f"{_quote(v)} || ' is not a finite number'", f"isnan({v}) OR isinf({v})", "stg")]
     if c.type == INTEGER:
@@ -237,6 +231,11 @@ def _number_rules(c: Column, canon: str) -> list[Rule]:
     if c.money:
         rules.append((c.name, "error", f"'negative amount ' || {_quote(v)}", f"{v} < 0", "stg"))
         return rules
+    if over_maximum is not None and c.minimum == 0 and c.maximum is not None:
+        severity, message = over_maximum
+        return rules + [(c.name, "error", f"{_quote(v)} || ' is negative'", f"{v} < 0", "stg"),
+                        (c.name, severity, f"{_quote(v)} || ' {message}'",
+                         f"NOT isnan({v}) AND {v} > {c.maximum}", "stg")]
     bounds = []
     if c.minimum is not None:
         bounds.append(f"{canon} < {c.minimum}")

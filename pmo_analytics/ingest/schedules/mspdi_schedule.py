@@ -74,44 +74,34 @@ def read_mspdi_schedule(path) -> Schedule:
         raise InputError(f"{path}: cannot read this MS Project XML file: {exc}") from None
 
 
-def _date(el: ET.Element | None, name: str, where: str) -> date | None:
+def _value(el: ET.Element | None, name: str, where: str, parse, expected: str):
+    """`parse` of the element's `name` text; None when the file has no value; _Bad naming the task,
+    the field and what was `expected` when it does not parse."""
     text = text_of(el, name)
     if text is None:
         return None
-    dt = parse_datetime(text)
-    if dt is None:
-        raise _Bad(f"{where}: {name} '{text}' is not a date (2008-02-11T08:00:00)")
-    return dt.date()
-
-
-def _number(el: ET.Element | None, name: str, where: str) -> float | None:
-    text = text_of(el, name)
-    if text is None:
-        return None
-    value = float_of(text)
+    value = parse(text)
     if value is None:
-        raise _Bad(f"{where}: {name} '{text}' is not a number")
+        raise _Bad(f"{where}: {name} '{text}' is {expected}")
     return value
 
 
+def _date(el: ET.Element | None, name: str, where: str) -> date | None:
+    dt = _value(el, name, where, parse_datetime, "not a date (2008-02-11T08:00:00)")
+    return None if dt is None else dt.date()
+
+
+def _number(el: ET.Element | None, name: str, where: str) -> float | None:
+    return _value(el, name, where, float_of, "not a number")
+
+
 def _money(el: ET.Element | None, name: str, where: str) -> float | None:
-    text = text_of(el, name)
-    if text is None:
-        return None
-    cents = cents_of(text)
-    if cents is None:
-        raise _Bad(f"{where}: {name} '{text}' is not an amount in hundredths")
-    return cents / 100
+    cents = _value(el, name, where, cents_of, "not an amount in hundredths")
+    return None if cents is None else cents / 100
 
 
 def _hours(el: ET.Element | None, name: str, where: str) -> float | None:
-    text = text_of(el, name)
-    if text is None:
-        return None
-    hours = parse_duration_hours(text)
-    if hours is None:
-        raise _Bad(f"{where}: {name} '{text}' is not an ISO 8601 duration (PT8H0M0S)")
-    return hours
+    return _value(el, name, where, parse_duration_hours, "not an ISO 8601 duration (PT8H0M0S)")
 
 
 def _uid(el: ET.Element, name: str = "UID") -> int | None:
