@@ -460,6 +460,17 @@ def test_cell_over_the_line_limit(run, loaded, exports):
                     "a cell?)")
 
 
+def test_cell_over_duckdbs_own_line_limit_but_under_ours_loads(run, db_file, exports):
+    # DuckDB's default limit is 2,097,152 bytes; a file with a longer line is read again under 4,000,000
+    edit(exports / "projects.csv", "Depot roof", "x" * 3_000_000)
+    code, _, err = run("load", exports, "--as-of", MAR, "--db", db_file)
+    assert code == 0, err
+    con = duckdb.connect(str(db_file), read_only=True)
+    lengths = con.sql("SELECT max(length(name)) FROM projects").fetchall()[0][0]
+    con.close()
+    assert lengths == 3_000_000
+
+
 @pytest.mark.parametrize("value", ["1e309", "NaN", "-inf"])
 def test_numbers_that_are_not_finite(run, loaded, exports, value):
     edit(exports / "projects.csv", "45000.50", value)

@@ -87,17 +87,40 @@ class Report:
         return "\n".join(lines)
 
 
+STAGING_THREADS = 2  # files staged at once; DuckDB releases the GIL, and one file's queries leave a core idle
+
+
 def _stage_all(con, sources: list[ingest.Source], progress: Progress, as_of=None) -> dict[str, validation.TableCheck]:
+    """Stages and checks every file, two at a time (each on its own cursor of `con`); progress and
+    results keep the files' order. Schedules are read on this thread (MPXJ's JVM is attached to it)."""
     checks = {}
     for source in sources:
         if source.picked and progress:
             progress(f"{source.path.name}: profile {source.profile.name if source.profile else 'workbook'} "
                      f"picked for {source.table} ({source.picked})")
-    for i, source in enumerate(sources, 1):
-        checks[source.table] = validation.check_table(con, source, as_of)
-        if progress:
-            progress(f"[{i}/{len(sources)}] {source.path.name}: {checks[source.table].rows:,} rows")
+    pool = ThreadPoolExecutor(max_workers=STAGING_THREADS)
+    try:
+        futures = [None if _is_schedule(s) else pool.submit(_check_on_cursor, con, s, as_of) for s in sources]
+        for i, (source, future) in enumerate(zip(sources, futures), 1):
+            checks[source.table] = (future.result() if future is not None
+                                    else validation.check_table(con, source, as_of))
+            if progress:
+                progress(f"[{i}/{len(sources)}] {source.path.name}: {checks[source.table].rows:,} rows")
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # no query may still run when `con` closes
     return checks
+
+
+def _check_on_cursor(con, source: ingest.Source, as_of) -> validation.TableCheck:
+    cursor = con.cursor()
+    try:
+        return validation.check_table(cursor, source, as_of)
+    finally:
+        cursor.close()
+
+
+def _is_schedule(source: ingest.Source) -> bool:
+    return source.profile is not None and source.profile.kind in ingest.SCHEDULE_KINDS
 
 
 def check(paths, progress: Progress = None, profile: str | None = None, as_of=None, database=None) -> Report:
@@ -221,8 +244,7 @@ def _publish(con, checks, as_of: dt.date, report: Report, sha256: dict[str, str]
 
 
 def _schedule_files(checks) -> list[Path]:
-    return sorted({p for c in checks.values() if c.source.profile is not None
-                   and c.source.profile.kind in ingest.SCHEDULE_KINDS for p in c.source.files})
+    return sorted({p for c in checks.values() if _is_schedule(c.source) for p in c.source.files})
 
 
 def schedule_health(checks) -> dict[str, ScheduleHealth]:
