@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable
+from concurrent import futures
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -156,8 +157,9 @@ def load(paths, as_of, database=None, progress: Progress = None, profile: str | 
     target.parent.mkdir(parents=True, exist_ok=True)
     con = db.memory()
     # Input checksums are computed in a thread while DuckDB (which releases the GIL) stages the files,
-    # and the live database is copied beside itself in another (publish.CopyAhead).
-    pool = ThreadPoolExecutor(max_workers=1)
+    # the live database is copied beside itself in another (publish.CopyAhead), and the checks against
+    # the database run in a thread while the rows are written.
+    pool = ThreadPoolExecutor(max_workers=2)
     ahead = None
     try:
         sources = ingest.discover(paths, profile)
@@ -171,13 +173,13 @@ def load(paths, as_of, database=None, progress: Progress = None, profile: str | 
         if report.errors:
             raise ValidationFailed(report.problems)
         with publish.publishing(con, target, prepare=backfill, ahead=ahead):
-            report.problems += validation.check_references(con, checks, existing="pub", as_of=as_of)
-            report.problems += validation.check_dependents(con, checks, existing="pub", as_of=as_of)
-            report.problems += validation.check_snapshot(con, checks, as_of, existing="pub")
-            report.problems += check_history(con, checks, as_of, existing="pub")
-            if report.errors:
-                raise ValidationFailed(report.problems)
-            _publish(con, checks, as_of, report, {t: f.result() for t, f in sums.items()})
+            # The checks against the database run while the rows are written (_publish waits for them
+            # before the commit): on their own cursor they see the database as it was.
+            cross = pool.submit(_cross_checks, con, checks, as_of)
+            try:
+                _publish(con, checks, as_of, report, {t: f.result() for t, f in sums.items()}, cross)
+            finally:
+                futures.wait([cross])
         if progress:
             progress(f"published snapshot {as_of:%Y-%m} to {target} (quality {report.quality_score}/100)")
         return report
@@ -208,12 +210,27 @@ def backfill(con, existed: bool) -> None:
         summaries.refresh(con, "pub")
 
 
-def _publish(con, checks, as_of: dt.date, report: Report, sha256: dict[str, str]) -> None:
+def _cross_checks(con, checks, as_of: dt.date) -> list[validation.Problem]:
+    """The checks of the month against the database (`pub`) and across its files, on a cursor of its own."""
+    cursor = con.cursor()
+    try:
+        return (validation.check_references(cursor, checks, existing="pub", as_of=as_of)
+                + validation.check_dependents(cursor, checks, existing="pub", as_of=as_of)
+                + validation.check_snapshot(cursor, checks, as_of, existing="pub")
+                + check_history(cursor, checks, as_of, existing="pub"))
+    finally:
+        cursor.close()
+
+
+def _publish(con, checks, as_of: dt.date, report: Report, sha256: dict[str, str], cross: futures.Future) -> None:
     """Replaces the month's rows of each loaded table, its `loads` record and its summaries, in one
-    transaction."""
+    transaction; rolled back when the checks against the database (`cross`) find an error."""
     with publish.transaction(con):
         for name, check in checks.items():
             _replace_table(con, name, check, as_of)
+        report.problems += cross.result()
+        if report.errors:
+            raise ValidationFailed(report.problems)
         previous = con.sql("SELECT files FROM pub.loads WHERE as_of = ?", params=[as_of]).fetchall()
         files = json.loads(previous[0][0]) if previous else {}
         # A table's warnings are its own; cross-file ones go to the first table read from the file they name.

@@ -102,6 +102,9 @@ def publishing(con, target: Path, prepare: Callable | None = None, ahead: CopyAh
             if existing and not (ahead is not None and ahead.usable(target)):
                 shutil.copyfile(target, tmp)
             con.sql(f"ATTACH '{sql_path(tmp)}' AS pub")
+            # A commit then writes its rows into the copy at once instead of into a write-ahead log
+            # that the checkpoint below writes again (a 5,000-project month: about 35 ms less).
+            con.sql("SET checkpoint_threshold = '1KB'")
             try:
                 schema.ensure(con, "pub")
                 if prepare is not None:
