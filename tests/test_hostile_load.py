@@ -5,6 +5,7 @@ unchanged."""
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import fcntl
 import os
 import shutil
@@ -458,6 +459,18 @@ def test_cell_over_the_line_limit(run, loaded, exports):
     assert line == (f"error: {exports / 'projects.csv'}: cannot read as CSV: line 3 (row 2) is 5,000,131 bytes long, "
                     "over the 4,000,000 a CSV line may have (a quote that is never closed, or a document pasted into "
                     "a cell?)")
+
+
+def test_an_error_in_a_later_file_publishes_nothing_of_the_files_written_before_it(run, loaded, exports):
+    # The files are written into the copy as they are staged: projects, budget lines, progress and
+    # resources are in it when allocations.csv (the fifth) turns out to have an error.
+    edit(exports / "allocations.csv", "RES-01,PRJ-001,2025-02-03,30,32", "RES-01,PRJ-001,2025-02-03,-30,32")
+    edit(exports / "projects.csv", "Depot roof", "Depot roof (renamed in March)")
+    [line] = refused(run, ("load", exports, "--as-of", MAR, "--db", loaded), loaded)
+    assert line == f"error: {exports / 'allocations.csv'}: row 1, column planned_hours: '-30' is outside 0..168"
+    assert sorted(p.name for p in loaded.parent.iterdir() if p.name.startswith(loaded.name)) == \
+        [loaded.name, loaded.name + ".lock"]  # no copy left beside it
+    assert rows(loaded, "SELECT DISTINCT as_of FROM projects") == [(dt.date(2025, 2, 28),)]
 
 
 def test_cell_over_duckdbs_own_line_limit_but_under_ours_loads(run, db_file, exports):

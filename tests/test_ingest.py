@@ -54,3 +54,18 @@ def test_header_only_file_is_an_error(tmp_path, run):
     code, out, _ = run("check", f)
     assert code == 1
     assert "error: " in out and "the file has a header but no data rows" in out
+
+
+def test_utf8_check_reads_past_ascii_blocks_and_across_a_block_boundary(tmp_path):
+    from pmo_analytics.ingest.text import _is_utf8
+
+    block = 1 << 22  # the check reads the file in blocks of 4 MiB
+    ascii_then_latin1 = tmp_path / "late.csv"
+    ascii_then_latin1.write_bytes(b"a" * (2 * block) + b"Caf\xe9\n")  # Windows-1252 after 8 MiB of ASCII
+    assert not _is_utf8(ascii_then_latin1)
+    split = tmp_path / "split.csv"
+    split.write_bytes(b"a" * (block - 1) + "é".encode() + b"b" * block)  # é's two bytes in two blocks
+    assert _is_utf8(split)
+    cut = tmp_path / "cut.csv"
+    cut.write_bytes(b"a" * (block - 1) + "é".encode()[:1] + b"b" * block)  # its first byte, then ASCII
+    assert not _is_utf8(cut)

@@ -4,15 +4,29 @@ Planner) read once."""
 from __future__ import annotations
 
 import hashlib
+import importlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pmo_analytics.contract import TABLES
 from pmo_analytics.exceptions import InputError, UsageError
-from pmo_analytics.ingest import profiles
-from pmo_analytics.ingest.profiles import Profile
 from pmo_analytics.ingest.text import header
+
+if TYPE_CHECKING:
+    from pmo_analytics.ingest.profiles import Profile
+
+
+class _Lazy:
+    """The profiles package, imported when first used: a load of exports in the workbench's own
+    format reads no profile, and importing them (TOML, importlib.resources) costs a load ~15 ms."""
+
+    def __getattr__(self, name):
+        return getattr(importlib.import_module("pmo_analytics.ingest.profiles"), name)
+
+
+profiles = _Lazy()
 
 FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx",
            ".parquet": "parquet", ".xml": "xml",
@@ -57,7 +71,7 @@ def discover(paths, profile: str | None = None) -> list[Source]:
     A file named after a table in the workbench's format needs no profile; otherwise `profile` (a
     shipped name or a .toml path) says how to read it, or one is picked from the file's columns.
     """
-    chosen = profiles.resolve(profile)
+    chosen = profiles.resolve(profile) if profile is not None else None
     sources: dict[str, Source] = {}
     for raw in paths:
         path = Path(raw)

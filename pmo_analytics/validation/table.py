@@ -6,7 +6,7 @@ import re
 
 from pmo_analytics.ingest import csv as ingest_csv
 from pmo_analytics.ingest import discovery as ingest
-from pmo_analytics.ingest import profiles
+from pmo_analytics.ingest.discovery import profiles  # imported when a profile is used
 from pmo_analytics.ingest import text as ingest_text
 from pmo_analytics.ingest.discovery import Source
 from pmo_analytics.problems import Problem
