@@ -13,7 +13,7 @@ import ipywidgets as W
 
 from pmo_analytics import metrics
 from pmo_analytics.metrics import options as metric_options
-from pmo_analytics.metrics.portfolio import headline
+from pmo_analytics.metrics.portfolio import Snapshot
 from pmo_analytics.present import tiles
 from pmo_analytics.ui.filterbar import FilterBar
 from pmo_analytics.ui.forecast_panel import ForecastPanel
@@ -62,8 +62,10 @@ class HeadlineView(View):
     worst = 10
 
     def load(self, con, f):
-        budget = metrics.budget_variance(con, **f)
-        return {"headline": headline(con, **f, budget=budget), "budget": budget, "evm": metrics.evm(con, **f)}
+        """The selection's headline, budget and evm frames, from the whole snapshot's read once per
+        month and database file (a filter redraw then reads nothing)."""
+        whole = self.bar.reads.cached(con, ("snapshot", f["as_of"]), lambda: Snapshot(con, f["as_of"]))
+        return whole.select(f["portfolio"], f["program"], f["department"], f["project_ids"])
 
     def make_table(self, frames, f):
         budget = frames["budget"]
@@ -94,7 +96,9 @@ class KpiTilesView(KpiView):
         return []
 
     def load(self, con, f):
-        return {"kpis": metrics.kpis(con, **f)}
+        # a selection seen before (in this month and database file) is not read again
+        key = ("kpis", *((k, tuple(v) if isinstance(v, list) else v) for k, v in sorted(f.items())))
+        return {"kpis": self.bar.reads.cached(con, key, lambda: metrics.kpis(con, **f))}
 
     def draw(self, frames, f):
         return []

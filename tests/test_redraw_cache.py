@@ -1,0 +1,133 @@
+"""The overview's redraw reads its snapshot once (issue 18): a selection's headline, budget and evm frames
+are the whole snapshot's rows of its projects (metrics.portfolio.Snapshot), kept per database file and
+month (ui.reading.SharedReads.cached); a snapshot published since is read again, never served stale."""
+from __future__ import annotations
+
+import csv
+import shutil
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pandas as pd
+import pytest
+
+from pmo_analytics import metrics
+from pmo_analytics.metrics.portfolio import Snapshot, headline
+from pmo_analytics.present.format import money
+from pmo_analytics.store.connection import connect
+from pmo_analytics.ui import dashboards
+
+
+def selections(con, as_of) -> list[dict]:
+    """No filter, each portfolio, program, department and project of the month, a list of projects,
+    a portfolio that is not there and an empty project list."""
+    projects = metrics.snapshot_projects(con, as_of)
+    chosen = [{}]
+    for column in ("portfolio", "program", "department"):
+        chosen += [{column: v} for v in sorted(projects[column].dropna().unique())]
+    chosen += [{"project_ids": v} for v in projects["project_id"]]
+    return chosen + [{"project_ids": list(projects["project_id"][:5])}, {"portfolio": "not a portfolio"},
+                     {"project_ids": []}, {"portfolio": "Infrastructure", "department": "Estates"}]
+
+
+@pytest.mark.parametrize("as_of", ["2025-11", "2026-10"])
+def test_a_selection_of_the_snapshot_is_what_the_metrics_read_for_it(demo_db, as_of):
+    """Same rows, order, index and dtypes as budget_variance, evm and headline with the filters."""
+    with connect(demo_db) as con:
+        whole = Snapshot(con, as_of)
+        for chosen in selections(con, as_of):
+            f = {"as_of": as_of, **chosen}
+            got = whole.select(**chosen)
+            budget = metrics.budget_variance(con, **f)
+            pd.testing.assert_frame_equal(got["budget"], budget)
+            pd.testing.assert_frame_equal(got["evm"], metrics.evm(con, **f))
+            pd.testing.assert_frame_equal(got["headline"], headline(con, **f, budget=budget))
+
+
+def test_a_selection_of_a_real_snapshot_with_missing_values_keeps_the_metrics_dtypes(uk_2023_db):
+    """The UK GMPP export leaves many cells blank: a column that holds a missing value only outside the
+    selection comes back with the dtype a query of the selection gives (int64, not Int64)."""
+    with connect(uk_2023_db) as con:
+        whole = Snapshot(con, "2023-03")
+        for chosen in selections(con, "2023-03")[:40]:
+            f = {"as_of": "2023-03", **chosen}
+            got = whole.select(**chosen)
+            budget = metrics.budget_variance(con, **f)
+            pd.testing.assert_frame_equal(got["budget"], budget)
+            pd.testing.assert_frame_equal(got["evm"], metrics.evm(con, **f))
+            pd.testing.assert_frame_equal(got["headline"], headline(con, **f, budget=budget))
+
+
+def budget_lines_plus(source, target, project_id: str, extra: float) -> None:
+    """The export's budget_lines.csv with `extra` more budget on the first line of `project_id`."""
+    with open(source, newline="") as f:
+        rows = list(csv.DictReader(f))
+    line = next(r for r in rows if r["project_id"] == project_id)
+    line["budget"] = f"{float(line['budget']) + extra:.2f}"
+    with open(target, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def test_a_month_published_again_is_read_again_not_served_from_the_cache(demo_db, tmp_path):
+    """The overview shows Infrastructure, then All portfolios (the month's frames are now kept); the
+    month is published again with 1,000,000.00 more budget on one Infrastructure project (os.replace:
+    a new file); choosing Infrastructure again shows the new total, not the kept one."""
+    from pmo_analytics.snapshots import loading as snapshots
+
+    db = tmp_path / "pmo.duckdb"
+    shutil.copyfile(demo_db, db)
+    bar, _header = dashboards._start(db, "2026-10")
+    head, kpis = dashboards.HeadlineView(bar), dashboards.KpiTilesView(bar)
+    bar.portfolio.value = "Infrastructure"
+    bar.flush()
+    before = float(head.frames["headline"]["budget"].iloc[0])
+    kpis_before = kpis.frames["kpis"]
+    bar.portfolio.value = ""
+    bar.flush()
+    with connect(db) as con:
+        infra = metrics.snapshot_projects(con, "2026-10").query("portfolio == 'Infrastructure'")
+        live = con.sql("SELECT project_id FROM projects WHERE as_of = DATE '2026-10-31' AND status = 'active' "
+                       "AND portfolio = 'Infrastructure' ORDER BY project_id LIMIT 1").fetchall()[0][0]
+    assert live in set(infra["project_id"])
+    export = tmp_path / "export"
+    export.mkdir()
+    budget_lines_plus(demo_db.parent / "sample" / "2026-10" / "budget_lines.csv", export / "budget_lines.csv",
+                      live, 1_000_000.0)
+    snapshots.load([export / "budget_lines.csv"], "2026-10", database=db)
+
+    bar.portfolio.value = "Infrastructure"
+    bar.flush()
+    after = float(head.frames["headline"]["budget"].iloc[0])
+    assert after == pytest.approx(before + 1_000_000.0, abs=0.005)
+    assert money(after, "GBP") != money(before, "GBP") and money(after, "GBP") in head.tiles.value
+    assert kpis.frames["kpis"] is not kpis_before  # the KPIs were read again from the new file
+    with connect(db) as con:
+        pd.testing.assert_frame_equal(kpis.frames["kpis"], metrics.kpis(con, as_of="2026-10",
+                                                                         portfolio="Infrastructure"))
+
+
+def test_the_same_file_and_month_is_read_once(demo_db, tmp_path, monkeypatch):
+    """Back to a portfolio already shown: nothing is read again for the headline's frames."""
+    db = tmp_path / "pmo.duckdb"
+    shutil.copyfile(demo_db, db)
+    built = []
+    original = Snapshot.__init__
+
+    def counting(self, con, as_of=None):
+        built.append(as_of)
+        original(self, con, as_of)
+
+    monkeypatch.setattr(Snapshot, "__init__", counting)
+    bar, _header = dashboards._start(db, "2026-10")
+    head = dashboards.HeadlineView(bar)
+    for portfolio in ("Infrastructure", "Customer Operations", "", "Infrastructure"):
+        bar.portfolio.value = portfolio
+        bar.flush()
+    bar.month.value = "2026-09"
+    bar.flush()
+    assert built == ["2026-10", "2026-09"]
+    assert head.frames["headline"]["as_of"].iloc[0] == pd.Timestamp("2026-09-30").date()
