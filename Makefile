@@ -25,9 +25,14 @@ demo: install
 	$(BIN)/pmo demo
 	$(BIN)/pmo serve
 
+# Two worker processes, each running whole test files (a file's module fixtures, its packs, servers and
+# browser, are built once): on 2 cores the kernels' and browsers' waits overlap with other files' tests.
+# TEST_WORKERS=0 runs the suite in this one process.
+TEST_WORKERS ?= 2
+
 test: install browser java
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # The browser tests drive Debian's chromium (Playwright's own browser download is not reachable here).
 browser:
