@@ -39,12 +39,18 @@ def live_db(demo_db, tmp_path_factory) -> Path:
     return target
 
 
+# The tests of this module open 14 dashboards, one kernel each, and a closed page's kernel lives until
+# it is culled (60 s idle): with the default bound of 12 the last ones got "503 too many viewers" and
+# waited a minute for a reload. The bound itself is tested in test_hostile_serve.py.
+MAX_KERNELS = 24
+
+
 @pytest.fixture(scope="module")
 def server(live_db):
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "pmo_analytics", "serve", "--db", str(live_db), "--port",
-                             str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
+                             str(port), "--max-kernels", str(MAX_KERNELS)], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     if not wait_until_serving(url):
         proc.kill()
@@ -104,7 +110,8 @@ def open_dashboard(page, server, name):
     leaves that page unfinished; a second request gets a new kernel. A dashboard that fails twice fails.
     """
     for attempt in (1, 2):
-        page.goto(f"{server}/voila/render/{name}.ipynb", wait_until="commit", timeout=90_000)
+        response = page.goto(f"{server}/voila/render/{name}.ipynb", wait_until="commit", timeout=90_000)
+        assert response.status == 200, f"{name}: HTTP {response.status}"  # a 503 (no room for a kernel) fails now
         try:
             page.wait_for_selector("[data-key=snapshot]", timeout=60_000)
             page.wait_for_selector(".jp-RenderedImage img", timeout=60_000)
