@@ -131,3 +131,51 @@ def test_the_same_file_and_month_is_read_once(demo_db, tmp_path, monkeypatch):
     bar.flush()
     assert built == ["2026-10", "2026-09"]
     assert head.frames["headline"]["as_of"].iloc[0] == pd.Timestamp("2026-09-30").date()
+
+
+@pytest.mark.parametrize("by", ["portfolio", "program", "department"])
+def test_every_groups_kpis_in_one_query_are_each_groups_kpis(demo_db, by):
+    """improvement.kpis_by: one frame per value of the month, as kpis() filtered to it gives (the same
+    rows, ratings and trends; values to the last few bits: DuckDB may add the same numbers in
+    another order)."""
+    from pmo_analytics.metrics import improvement
+
+    with connect(demo_db) as con:
+        for as_of in ("2025-12", "2026-10"):
+            grouped = improvement.kpis_by(con, as_of, by)
+            values = sorted(metrics.snapshot_projects(con, as_of)[by].dropna().unique())
+            assert sorted(grouped) == values
+            for value in values:
+                pd.testing.assert_frame_equal(grouped[value], improvement.kpis(con, as_of=as_of, **{by: value}),
+                                              check_exact=False, rtol=1e-12, atol=1e-12)
+
+
+def tiny_db(path, x: int) -> None:
+    import duckdb
+
+    with duckdb.connect(str(path)) as con:
+        con.sql(f"CREATE TABLE t AS SELECT {x} AS x")
+
+
+def test_a_file_swapped_in_during_a_redraw_is_read_whole_by_that_redraw(tmp_path):
+    """A redraw takes 'a' from the cache (file 1); a publish swaps in file 2 before the redraw opens its
+    connection for 'b': on_torn is called and from then on the redraw reads file 2, 'a' included."""
+    from pmo_analytics.ui.reading import SharedReads
+
+    db, new = tmp_path / "pmo.duckdb", tmp_path / "new.duckdb"
+    tiny_db(db, 1)
+    tiny_db(new, 2)
+    reads, torn = SharedReads(db), []
+    reads.on_torn = lambda: torn.append(True)
+
+    def x(con):
+        return con.sql("SELECT x FROM t").fetchall()[0][0]
+
+    assert reads.cached("a", x) == 1
+    with reads.redraw():
+        assert reads.cached("a", x) == 1 and not torn  # kept: no connection opened
+        shutil.move(new, db)  # os.replace, as a publish does
+        assert reads.cached("b", x) == 2
+        assert torn == [True]
+        assert reads.cached("a", x) == 2
+    assert reads.cached("a", x) == 2 and reads.cached("b", x) == 2

@@ -33,6 +33,7 @@ import pandas as pd
 from pmo_analytics import packaged
 from pmo_analytics.exceptions import UsageError
 from pmo_analytics.metrics.kpi_queries import GROUPS, evm_status_ctes, group_ctes, schedule_ctes
+from pmo_analytics.metrics.portfolio import as_queried
 from pmo_analytics.metrics.scope import PROJECTS, SNAPSHOT, Scope, choice
 from pmo_analytics.store import connection as db
 
@@ -139,9 +140,12 @@ def _matches_nothing(con, scope: Scope) -> bool:
     return rows[0][0] == 0
 
 
-def _snaps(scope: Scope) -> tuple[str, list]:
+def _snaps(scope: Scope, by: str | None = None) -> tuple[str, list]:
     """CTE `snaps`: every snapshot up to as_of with the one before it and the one forecast_accuracy
-    looks back to (the latest at least ACCURACY_LOOKBACK_MONTHS earlier)."""
+    looks back to (the latest at least ACCURACY_LOOKBACK_MONTHS earlier); grouped `by` a projects
+    column, also `grps`: that column's values at as_of."""
+    grps = f""",
+    grps AS (SELECT DISTINCT p.{by} AS grp FROM projects p WHERE p.as_of = ? AND p.{by} IS NOT NULL)""" if by else ""
     sql = f"""
     snaps AS (
         SELECT s.as_of, lag(s.as_of) OVER (ORDER BY s.as_of) AS prev_as_of,
@@ -149,29 +153,31 @@ def _snaps(scope: Scope) -> tuple[str, list]:
                 WHERE l.as_of <= last_day(s.as_of - INTERVAL {ACCURACY_LOOKBACK_MONTHS} MONTH))
                    AS ref_as_of
         FROM loads s WHERE s.as_of <= ?
-    )"""
-    return sql, [scope.as_of]
+    ){grps}"""
+    return sql, [scope.as_of] + [scope.as_of] * bool(by)
 
 
-def _values(scope: Scope, definitions: dict[str, KPI]) -> tuple[str, list]:
+def _values(scope: Scope, definitions: dict[str, KPI], by: str | None = None) -> tuple[str, list]:
     """(CTEs ending in `long(as_of, kpi, value, n, n_missing)`, their parameters): the groups' wide
-    values and counts of the declared KPIs, unpivoted to one row per snapshot and KPI."""
-    ctes, params = _snaps(scope)
+    values and counts of the declared KPIs, unpivoted to one row per snapshot and KPI (and `grp`, by
+    a projects column `by`)."""
+    ctes, params = _snaps(scope, by)
+    grp = ", grp" * bool(by)
     ctes, params, unpivots = [ctes], list(params), []
     for group, keys in GROUPS.items():
         wanted = [k for k in keys if k in definitions]
         if not wanted:
             continue
-        sql, group_params = group_ctes(group, scope)
+        sql, group_params = group_ctes(group, scope, by)
         ctes.append(sql)
         params += group_params
         cols = ", ".join(f"CAST({k} AS DOUBLE) AS {k}, CAST({k}__n AS BIGINT) AS {k}__n, "
                          f"CAST({k}__missing AS BIGINT) AS {k}__missing" for k in wanted)
         on = ", ".join(f"({k}, {k}__n, {k}__missing) AS {k}" for k in wanted)
         # INCLUDE NULLS: a missing value still carries its counts (how many lacked the inputs)
-        unpivots.append(f"(SELECT as_of, {cols} FROM {group}_wide) UNPIVOT INCLUDE NULLS "
+        unpivots.append(f"(SELECT as_of{grp}, {cols} FROM {group}_wide) UNPIVOT INCLUDE NULLS "
                         f"((value, n, n_missing) FOR kpi IN ({on}))")
-    long = " UNION ALL ".join(f"SELECT as_of, kpi, value, n, n_missing FROM {u}" for u in unpivots)
+    long = " UNION ALL ".join(f"SELECT as_of{grp}, kpi, value, n, n_missing FROM {u}" for u in unpivots)
     return f"{','.join(ctes)},\n    long AS ({long})", params
 
 
@@ -205,8 +211,35 @@ def kpis(con, as_of=None, portfolio=None, program=None, department=None, project
                      period_to=period_to)
     if scope.as_of is None or not definitions or _matches_nothing(con, scope):
         return _empty(COLUMNS)
-    values, params = _values(scope, definitions)
+    df = _rated(con, scope, definitions)
+    df["improving"] = df["improving"].astype("boolean")
+    return df
+
+
+def kpis_by(con, as_of=None, by: str = "portfolio", config=None) -> dict[str, pd.DataFrame]:
+    """kpis() of each value of a projects column (`by`: portfolio, program or department) at snapshot
+    as_of, in one query: {value: the frame kpis(con, as_of, **{by: value}) gives}. A dashboard reads
+    every portfolio's KPIs with its first draw, so choosing one reads nothing (issue 18)."""
+    choice(by, ("portfolio", "program", "department"), "by")
+    definitions = kpi_config(config)
+    scope = Scope.of(con, "kpis", as_of=as_of)
+    if scope.as_of is None or not definitions:
+        return {}
+    df = _rated(con, scope, definitions, by)
+    out = {}
+    for value, rows in df.groupby("grp", sort=True):
+        frame = as_queried(rows.drop(columns="grp").reset_index(drop=True))
+        frame["improving"] = frame["improving"].astype("boolean")
+        out[value] = frame
+    return out
+
+
+def _rated(con, scope: Scope, definitions: dict[str, KPI], by: str | None = None) -> pd.DataFrame:
+    """The KPIs of the scope's snapshots, rated, with their trend (grouped `by`: with `grp`)."""
+    values, params = _values(scope, definitions, by)
     scond, sparams = scope.periods("as_of")
+    grp, every = (", grp", " CROSS JOIN grps gg") if by else ("", "")
+    on_grp = (lambda alias: f" AND {alias}.grp = gg.grp") if by else (lambda alias: "")
     q = f"""
     WITH {values},
     cfg AS (
@@ -216,12 +249,12 @@ def kpis(con, as_of=None, portfolio=None, program=None, department=None, project
                unnest(?::DOUBLE[]) AS amber, unnest(?::BOOLEAN[]) AS higher_is_better
     ),
     series AS (  -- (a self-join, not lag(): a window over the big aggregates runs 2x slower in DuckDB)
-        SELECT s.as_of, c.*, l.value, coalesce(l.n, 0) AS n, coalesce(l.n_missing, 0) AS n_missing,
-               b.value AS previous_value
+        SELECT s.as_of{", gg.grp" * bool(by)}, c.*, l.value, coalesce(l.n, 0) AS n,
+               coalesce(l.n_missing, 0) AS n_missing, b.value AS previous_value
         FROM snaps s
-        CROSS JOIN cfg c
-        LEFT JOIN long l ON l.as_of = s.as_of AND l.kpi = c.kpi
-        LEFT JOIN long b ON b.as_of = s.prev_as_of AND b.kpi = c.kpi
+        CROSS JOIN cfg c{every}
+        LEFT JOIN long l ON l.as_of = s.as_of AND l.kpi = c.kpi{on_grp("l")}
+        LEFT JOIN long b ON b.as_of = s.prev_as_of AND b.kpi = c.kpi{on_grp("b")}
     ),
     rated AS (
         SELECT *, value - previous_value AS change,
@@ -233,7 +266,7 @@ def kpis(con, as_of=None, portfolio=None, program=None, department=None, project
                     ELSE 'red' END AS rag
         FROM series
     )
-    SELECT as_of, kpi, label, unit, value, n, n_missing, population, not_reported, target, amber,
+    SELECT as_of{grp}, kpi, label, unit, value, n, n_missing, population, not_reported, target, amber,
            higher_is_better, rag, previous_value, change,
            CASE WHEN change IS NULL THEN NULL WHEN abs(change) <= 1e-9 THEN 'flat'
                 WHEN change > 0 THEN 'up' ELSE 'down' END AS trend,
@@ -241,11 +274,9 @@ def kpis(con, as_of=None, portfolio=None, program=None, department=None, project
                 WHEN higher_is_better THEN change > 1e-9 ELSE change < -1e-9 END AS improving
     FROM rated
     WHERE {scond}
-    ORDER BY ord, as_of
+    ORDER BY {"grp, " * bool(by)}ord, as_of
     """
-    df = db.frame(con, q, [*params, *_config_params(definitions), *sparams])
-    df["improving"] = df["improving"].astype("boolean")
-    return df
+    return db.frame(con, q, [*params, *_config_params(definitions), *sparams])
 
 
 def kpi_distribution(con, measure: str = "cpi", as_of=None, portfolio=None, program=None,

@@ -7,6 +7,11 @@ need a CTE `snaps` (as_of, prev_as_of, ref_as_of) of the snapshots up to as_of; 
 
 Missing inputs are never zeros (issue 13): a project without a progress report up to the status month
 has no EV, so no CPI and no SPI(t); it is left out of the medians and counted in n_missing.
+
+Grouped (`by`, a column of projects such as "portfolio"): every chain also carries the project's group
+at each snapshot as `grp` and aggregates per (as_of, grp), so one query gives every group's KPIs, each
+as the query filtered to that group would (the projects a group holds at a snapshot are those the
+filter selects there). The chains then also need a CTE `grps(grp)` of the groups wanted.
 """
 from __future__ import annotations
 
@@ -145,7 +150,15 @@ def _wide_counts(alias: str, kpis: tuple[str, ...]) -> str:
                      for k in kpis)
 
 
-def _budget(scope: Scope) -> tuple[str, list]:
+def _grouped(by: str | None, alias: str) -> tuple[str, str, str]:
+    """(", {alias}.grp", " AND {alias}.grp = gg.grp", " CROSS JOIN grps gg") when grouped, else empty text:
+    the group column to carry, the join on it and the cross join giving every group each snapshot."""
+    if by is None:
+        return "", "", ""
+    return f", {alias}.grp", f" AND {alias}.grp = gg.grp", " CROSS JOIN grps gg"
+
+
+def _budget(scope: Scope, by: str | None = None) -> tuple[str, list]:
     """Budget and EVM KPIs of the active projects, and forecast accuracy at closure.
 
     Every active project is in the population of within_budget_share, cpi_median,
@@ -155,15 +168,20 @@ def _budget(scope: Scope) -> tuple[str, list]:
     measured when the snapshot at least 3 months earlier has their forecast and they spent anything.
     """
     pcond, pparams = scope.projects("p")
+    key = f", p.{by} AS grp" if by else ""
+    e_grp, _, _ = _grouped(by, "e")
+    n_grp, _, _ = _grouped(by, "n")
+    _, k_on, every = _grouped(by, "k")
+    _, a_on, _ = _grouped(by, "a")
     sql = f"""
     p AS (
-        SELECT p.as_of, p.project_id, p.status, p.bac FROM projects p
+        SELECT p.as_of, p.project_id, p.status, p.bac{key} FROM projects p
         WHERE p.as_of <= ? AND {pcond}
     ),
     {evm_status_ctes().strip()},
     {schedule_ctes().strip()},
     budget_kpis AS (
-        SELECT e.as_of,
+        SELECT e.as_of{e_grp},
                100.0 * count(*) FILTER (WHERE abs(e.variance_pct) <= {BUDGET_TOLERANCE_PCT} + 1e-9)
                    / NULLIF(count(e.variance_pct), 0) AS within_budget_share,
                {_counts("within_budget_share", "count(e.variance_pct)")},
@@ -174,10 +192,10 @@ def _budget(scope: Scope) -> tuple[str, list]:
         FROM evm e
         LEFT JOIN schedule t ON t.as_of = e.as_of AND t.project_id = e.project_id
         WHERE e.status = 'active'
-        GROUP BY e.as_of
+        GROUP BY e.as_of{e_grp}
     ),
     closed_now AS (  -- projects closed at a snapshot that were not closed at the one before
-        SELECT e.as_of, e.project_id, s.ref_as_of, e.consumed AS actual
+        SELECT e.as_of, e.project_id, s.ref_as_of, e.consumed AS actual{e_grp}
         FROM evm e
         JOIN snaps s ON s.as_of = e.as_of
         LEFT JOIN projects q ON q.as_of = s.prev_as_of AND q.project_id = e.project_id
@@ -185,46 +203,47 @@ def _budget(scope: Scope) -> tuple[str, list]:
           AND q.status IS DISTINCT FROM 'closed'
     ),
     accuracy AS (
-        SELECT n.as_of,
+        SELECT n.as_of{n_grp},
                100 * (1 - abs(r.forecast - n.actual) / NULLIF(n.actual, 0)) AS acc
         FROM closed_now n
-        LEFT JOIN evm r ON r.as_of = n.ref_as_of AND r.project_id = n.project_id
+        LEFT JOIN evm r ON r.as_of = n.ref_as_of AND r.project_id = n.project_id{" AND r.grp = n.grp" * bool(by)}
     ),
     budget_wide AS (
-        SELECT s.as_of, k.within_budget_share, k.cpi_median, k.spi_median, k.cpi_below_0_9_share,
-               {_wide_counts("k", GROUPS["budget"][:-1])},
+        SELECT s.as_of{", gg.grp" * bool(by)}, k.within_budget_share, k.cpi_median, k.spi_median,
+               k.cpi_below_0_9_share, {_wide_counts("k", GROUPS["budget"][:-1])},
                a.forecast_accuracy, {_wide_counts("a", ("forecast_accuracy",))}
-        FROM snaps s
-        LEFT JOIN budget_kpis k ON k.as_of = s.as_of
-        LEFT JOIN (SELECT as_of, avg(CASE WHEN acc < 0 THEN 0 ELSE acc END) AS forecast_accuracy,
+        FROM snaps s{every}
+        LEFT JOIN budget_kpis k ON k.as_of = s.as_of{k_on}
+        LEFT JOIN (SELECT as_of{", grp" * bool(by)}, avg(CASE WHEN acc < 0 THEN 0 ELSE acc END) AS forecast_accuracy,
                           {_counts("forecast_accuracy", "count(acc)")}
-                   FROM accuracy GROUP BY as_of) a ON a.as_of = s.as_of
+                   FROM accuracy GROUP BY ALL) a ON a.as_of = s.as_of{a_on}
     )"""
     return sql, [scope.as_of, *pparams, scope.as_of, scope.as_of]
 
 
-def _milestones(scope: Scope) -> tuple[str, list]:
+def _milestones(scope: Scope, by: str | None = None) -> tuple[str, list]:
     """The share of achieved milestones achieved on time."""
     pcond, pparams = scope.projects("p")
+    grp = ", grp" * bool(by)
     sql = f"""
     milestones_wide AS (  -- measured over the achieved milestones (nothing can be missing: n_missing 0)
-        SELECT as_of,
+        SELECT as_of{grp},
                100.0 * count(*) FILTER (WHERE state = 'achieved_on_time')
                    / NULLIF(count(*) FILTER (WHERE state LIKE 'achieved%'), 0) AS milestone_on_time_rate,
                count(*) FILTER (WHERE state LIKE 'achieved%') AS milestone_on_time_rate__n,
                0 AS milestone_on_time_rate__missing
         FROM (
-            SELECT m.as_of, {STATE} AS state
+            SELECT m.as_of, {STATE} AS state{f", p.{by} AS grp" if by else ""}
             FROM milestones m
             JOIN projects p ON p.as_of = m.as_of AND p.project_id = m.project_id
             WHERE m.as_of <= ? AND {pcond}
         )
-        GROUP BY as_of
+        GROUP BY as_of{grp}
     )"""
     return sql, [scope.as_of, *pparams]
 
 
-def _risks(scope: Scope) -> tuple[str, list]:
+def _risks(scope: Scope, by: str | None = None) -> tuple[str, list]:
     """Risk closure since the previous snapshot, and the mean age of active risks.
 
     Closure rate = of the risks active (open or mitigating) at the previous snapshot and still in the
@@ -233,36 +252,39 @@ def _risks(scope: Scope) -> tuple[str, list]:
     dropped from the register have no known outcome: they are not measured (n_missing).
     """
     pcond, pparams = scope.projects("p")
+    a_grp, _, every = _grouped(by, "a")
+    _, c_on, _ = _grouped(by, "c")
+    _, g_on, _ = _grouped(by, "g")
     sql = f"""
     active_risks AS (  -- active risks of the filtered projects at each snapshot
-        SELECT r.as_of, r.risk_id, r.raised_date
+        SELECT r.as_of, r.risk_id, r.raised_date{f", p.{by} AS grp" if by else ""}
         FROM risks r
         JOIN projects p ON p.as_of = r.as_of AND p.project_id = r.project_id
         WHERE r.as_of <= ? AND {ACTIVE} AND {pcond}
     ),
     closure AS (  -- of the risks active at the previous snapshot and still registered, those now closed
-        SELECT s.as_of,
+        SELECT s.as_of{a_grp},
                100.0 * count(*) FILTER (WHERE q.status = 'closed')
                    / NULLIF(count(q.risk_id), 0) AS risk_closure_rate,
                {_counts("risk_closure_rate", "count(q.risk_id)")}
         FROM snaps s
         JOIN active_risks a ON a.as_of = s.prev_as_of
         LEFT JOIN risks q ON q.as_of = s.as_of AND q.risk_id = a.risk_id AND q.as_of <= ?
-        GROUP BY s.as_of
+        GROUP BY s.as_of{a_grp}
     ),
     risks_wide AS (
-        SELECT s.as_of, c.risk_closure_rate, {_wide_counts("c", ("risk_closure_rate",))},
+        SELECT s.as_of{", gg.grp" * bool(by)}, c.risk_closure_rate, {_wide_counts("c", ("risk_closure_rate",))},
                g.mean_risk_age_days, {_wide_counts("g", ("mean_risk_age_days",))}
-        FROM snaps s
-        LEFT JOIN closure c ON c.as_of = s.as_of
-        LEFT JOIN (SELECT as_of, avg(date_diff('day', raised_date, as_of)) AS mean_risk_age_days,
+        FROM snaps s{every}
+        LEFT JOIN closure c ON c.as_of = s.as_of{c_on}
+        LEFT JOIN (SELECT as_of{", grp" * bool(by)}, avg(date_diff('day', raised_date, as_of)) AS mean_risk_age_days,
                           {_counts("mean_risk_age_days", "count(raised_date)")}
-                   FROM active_risks GROUP BY as_of) g ON g.as_of = s.as_of
+                   FROM active_risks GROUP BY ALL) g ON g.as_of = s.as_of{g_on}
     )"""
     return sql, [scope.as_of, *pparams, scope.as_of]
 
 
-def _resources(scope: Scope) -> tuple[str, list]:
+def _resources(scope: Scope, by: str | None = None) -> tuple[str, list]:
     """People over capacity in some week (Monday) of the snapshot's month, from the resource_month
     summary (summaries.py): as resource_load, a person's load counts every project; project filters
     choose the people (those with hours on the filtered projects in the month). The same people as
@@ -270,9 +292,10 @@ def _resources(scope: Scope) -> tuple[str, list]:
     allocated in the month with a known weekly capacity; n_missing: those without one. Snapshots
     without allocations in their month have no value."""
     pcond, pparams = scope.projects("p")
-    if scope.filters_projects:
+    grp = ", grp" * bool(by)
+    if scope.filters_projects or by:
         people = f"""(
-            SELECT DISTINCT m.as_of, m.resource_id, m.peak_planned, m.capacity
+            SELECT DISTINCT m.as_of, m.resource_id, m.peak_planned, m.capacity{f", p.{by} AS grp" if by else ""}
             FROM (SELECT as_of, resource_id, peak_planned, capacity, unnest(projects) AS project_id
                   FROM resource_month WHERE as_of <= ?) m
             JOIN projects p ON p.as_of = m.as_of AND p.project_id = m.project_id
@@ -282,22 +305,23 @@ def _resources(scope: Scope) -> tuple[str, list]:
         people = "(SELECT * FROM resource_month WHERE as_of <= ?)"
     sql = f"""
     resources_wide AS (
-        SELECT as_of, count(*) FILTER (WHERE peak_planned > capacity) AS over_allocated_resources,
+        SELECT as_of{grp}, count(*) FILTER (WHERE peak_planned > capacity) AS over_allocated_resources,
                {_counts("over_allocated_resources", "count(capacity)")}
         FROM {people}
-        GROUP BY as_of
+        GROUP BY as_of{grp}
     )"""
     return sql, [scope.as_of, *pparams]
 
 
-def _loads(scope: Scope) -> tuple[str, list]:
+def _loads(scope: Scope, by: str | None = None) -> tuple[str, list]:
     """The data-quality score of each load (the whole load's: project filters do not apply)."""
-    sql = """
+    _, _, every = _grouped(by, "l")
+    sql = f"""
     loads_wide AS (
-        SELECT l.as_of, l.quality_score AS data_quality_score,
+        SELECT l.as_of{", gg.grp" * bool(by)}, l.quality_score AS data_quality_score,
                CAST(l.quality_score IS NOT NULL AS INTEGER) AS data_quality_score__n,
                CAST(l.quality_score IS NULL AS INTEGER) AS data_quality_score__missing
-        FROM loads l WHERE l.as_of <= ?
+        FROM loads l{every} WHERE l.as_of <= ?
     )"""
     return sql, [scope.as_of]
 
@@ -306,6 +330,7 @@ _QUERIES = {"budget": _budget, "milestones": _milestones, "risks": _risks, "reso
             "loads": _loads}
 
 
-def group_ctes(group: str, scope: Scope) -> tuple[str, list]:
-    """(CTE text producing wide per-snapshot values `{group}_wide`, its parameters) for one KPI group."""
-    return _QUERIES[group](scope)
+def group_ctes(group: str, scope: Scope, by: str | None = None) -> tuple[str, list]:
+    """(CTE text producing wide per-snapshot values `{group}_wide`, its parameters) for one KPI group;
+    `by` (a projects column, checked by the caller) groups them (see the module docstring)."""
+    return _QUERIES[group](scope, by)

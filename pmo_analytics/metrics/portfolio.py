@@ -157,9 +157,13 @@ _NULLABLE = {"Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32", "UI
 
 
 def _rows(frame: pd.DataFrame, mask: pd.Series) -> pd.DataFrame:
-    """frame's rows where mask holds, numbered from 0, with the dtypes a query of just those rows gives
-    (store.connection.frame: a nullable Int64 or boolean column only when it holds a missing value)."""
-    rows = frame[mask].reset_index(drop=True)
+    """frame's rows where mask holds, numbered from 0, with the dtypes a query of just those rows gives."""
+    return as_queried(frame[mask].reset_index(drop=True))
+
+
+def as_queried(rows: pd.DataFrame) -> pd.DataFrame:
+    """Some rows of a query's frame with the dtypes a query of just those rows gives (store.connection.frame:
+    a nullable Int64 or boolean column only when it holds a missing value)."""
     for column in rows.columns:
         dtype = rows[column].dtype
         if str(dtype) in _NULLABLE and not rows[column].isna().any():

@@ -12,6 +12,7 @@ from typing import ClassVar
 import ipywidgets as W
 
 from pmo_analytics import metrics
+from pmo_analytics.metrics import improvement as kpi_metrics
 from pmo_analytics.metrics import options as metric_options
 from pmo_analytics.metrics.portfolio import Snapshot
 from pmo_analytics.present import tiles
@@ -40,8 +41,7 @@ class SnapshotHeader:
             self.widget.value = tiles.snapshot_note("No snapshot loaded yet.")
             return
         try:
-            with self.bar.reads.connection() as con:
-                record = metric_options.snapshot_header(con, as_of)
+            record = self.bar.reads.cached(("header", as_of), lambda con: metric_options.snapshot_header(con, as_of))
         except Exception:
             log.exception("snapshot header failed for %r", as_of)
             record = None
@@ -60,11 +60,12 @@ class HeadlineView(View):
     columns: ClassVar[list[str]] = ["project_id", "name", "portfolio", "rag", "budget", "forecast",
                                     "variance_pct", "cpi", "spi_t"]
     worst = 10
+    cached_reads = True
 
-    def load(self, con, f):
+    def load(self, reads, f):
         """The selection's headline, budget and evm frames, from the whole snapshot's read once per
         month and database file (a filter redraw then reads nothing)."""
-        whole = self.bar.reads.cached(con, ("snapshot", f["as_of"]), lambda: Snapshot(con, f["as_of"]))
+        whole = reads.cached(("snapshot", f["as_of"]), lambda con: Snapshot(con, f["as_of"]))
         return whole.select(f["portfolio"], f["program"], f["department"], f["project_ids"])
 
     def make_table(self, frames, f):
@@ -95,10 +96,18 @@ class KpiTilesView(KpiView):
         self.tiles = W.HTML()
         return []
 
-    def load(self, con, f):
-        # a selection seen before (in this month and database file) is not read again
+    cached_reads = True
+
+    def load(self, reads, f):
+        """The selection's KPIs: every portfolio's are read in one query with the month's first draw
+        (improvement.kpis_by), other selections once each, per month and database file."""
+        as_of, chosen = f["as_of"], {k: v for k, v in f.items() if k != "as_of" and v is not None}
+        if not chosen or set(chosen) == {"portfolio"}:
+            by_portfolio = reads.cached(("kpis by portfolio", as_of), lambda con: kpi_metrics.kpis_by(con, as_of))
+            if chosen and chosen["portfolio"] in by_portfolio:
+                return {"kpis": by_portfolio[chosen["portfolio"]]}
         key = ("kpis", *((k, tuple(v) if isinstance(v, list) else v) for k, v in sorted(f.items())))
-        return {"kpis": self.bar.reads.cached(con, key, lambda: metrics.kpis(con, **f))}
+        return {"kpis": reads.cached(key, lambda con: metrics.kpis(con, **f))}
 
     def draw(self, frames, f):
         return []

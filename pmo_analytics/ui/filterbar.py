@@ -61,6 +61,7 @@ class FilterBar:
         self._projects_for: str | None = None  # the month whose projects `projects` holds
         self.reads = SharedReads(self.db)
         self.redraws = Redraws(session=self.reads.redraw)
+        self.reads.on_torn = self._redraw_all  # a redraw that saw two files draws again from the newer
         self.widget = W.VBox([W.HBox([self.month, self.portfolio, self.program]),
                               W.HBox([self.department, self.project]), self.status])
         self._busy = True
@@ -192,6 +193,10 @@ class FilterBar:
             return
         self._stale = True
         self.redraws.request(self._apply, first=True)
+
+    def _redraw_all(self) -> None:
+        for callback in list(self._listeners):
+            self.redraws.request(callback)
 
     def _apply(self) -> None:
         """Narrows the options to the latest values, then redraws every listener once."""

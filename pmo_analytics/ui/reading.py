@@ -5,9 +5,12 @@ open four. Within `redraw()` (the filter bar's burst of redraws, or a dashboard'
 `connection()` opens the file and the others reuse it; it is closed when the redraw ends, so none is held
 between redraws (DuckDB locks the file) and every part of one redraw reads the same snapshot.
 
-`cached(con, key, build)` keeps what `build()` read for the database file `con` was opened on (its
-device, inode, mtime and size, and its WAL's), so a redraw reuses what an earlier one read of the same
-file: a publish swaps in a new file (os.replace), and what was read of the old one is not used again.
+`cached(key, build)` keeps what `build(con)` read, per database file (its device, inode, mtime and
+size, and its WAL's): a redraw reuses what an earlier one read of the same file, and opens no
+connection when everything it shows is kept; a publish swaps in a new file (os.replace), and what was
+read of the old one is not used again. A redraw looks at the file once (`pinned`); should the file
+be swapped before the redraw opens its connection, `on_torn` is called (the filter bar then runs the
+redraw's parts again, in the same redraw, from the new file), so one redraw never shows two snapshots.
 """
 from __future__ import annotations
 
@@ -28,8 +31,9 @@ class SharedReads:
         self.db = db
         self._depth = 0
         self._con = None
-        self._opened: tuple | None = None  # version() just before the connection in use was opened
+        self._pinned: tuple | None = None  # the file this redraw reads: version() at its first look
         self._cache: OrderedDict = OrderedDict()
+        self.on_torn = None  # called when the file changed between a redraw's first look and its connection
 
     @contextlib.contextmanager
     def redraw(self):
@@ -38,9 +42,11 @@ class SharedReads:
             yield self
         finally:
             self._depth -= 1
-            if not self._depth and self._con is not None:
-                con, self._con, self._opened = self._con, None, None
-                con.close()
+            if not self._depth:
+                self._pinned = None
+                if self._con is not None:
+                    con, self._con = self._con, None
+                    con.close()
 
     def version(self) -> tuple | None:
         """Which file the database is now (a publish swaps in a new one): what a panel that depends only
@@ -59,30 +65,37 @@ class SharedReads:
     @contextlib.contextmanager
     def connection(self):
         if not self._depth:
-            opened, self._opened = self._opened, self.version()
-            try:
-                with connect(self.db) as con:
-                    yield con
-            finally:
-                self._opened = opened
+            with connect(self.db) as con:
+                yield con
             return
         if self._con is None:
-            self._opened = self.version()  # taken before opening: a file swapped in between is newer, not older
+            opened = self.version()  # taken before opening: a file swapped in between is newer, not older
             self._con = connect(self.db)
+            pinned, self._pinned = self._pinned, opened
+            if pinned is not None and pinned != opened and self.on_torn is not None:
+                self.on_torn()  # what this redraw took from the cache is of the file before
         yield self._con
 
-    def cached(self, con, key, build):
-        """build() (which reads with `con`, a connection from `connection()`), or what it gave before for
+    def cached(self, key, build):
+        """build(con) with a connection from `connection()` (opened only now), or what it gave before for
         the same key and database file; nothing is kept when the file cannot be told apart (no stat)."""
-        if self._opened is None or (self._depth and con is not self._con):
-            return build()
-        full = (self._opened, key)
-        if full in self._cache:
+        if self._depth:
+            if self._pinned is None:
+                self._pinned = self.version()
+            version = self._pinned
+        else:
+            version = self.version()
+        full = (version, key)
+        if version is not None and full in self._cache:
             self._cache.move_to_end(full)
             return self._cache[full]
-        value = self._cache[full] = build()
-        while len(self._cache) > self.keep:
-            self._cache.popitem(last=False)
+        with self.connection() as con:
+            value = build(con)
+            version = self._pinned if self._depth else version  # the file read (a redraw may have moved on)
+        if version is not None:
+            self._cache[(version, key)] = value
+            while len(self._cache) > self.keep:
+                self._cache.popitem(last=False)
         return value
 
 

@@ -177,7 +177,7 @@ def cpi_spi_quadrant(df: pd.DataFrame, annotate: int = 6, title: str | None = No
     ax.set_xlabel(f"{name} = {_SCHEDULE_FORMULA[schedule]} (schedule; below 1 = behind)")
     ax.set_ylabel("CPI = EV / AC (cost; below 1 = over budget)")
     _legend(fig, zone, name, bool(data["_odd"].any()))
-    fig.draw_without_rendering()  # the constrained layout, without painting a picture nobody sees
+    fig.get_layout_engine().execute(fig)  # the constrained layout alone: no draw of a picture nobody sees
     fig.set_layout_engine("none")  # the layout is fixed from here: labels are placed in display space
     labels = _quadrant_labels(ax)
     raw = data[["_x", "cpi"]].to_numpy(dtype=float)

@@ -68,6 +68,7 @@ class View:
     question = ""
     drill_column: str | None = "project_id"
     max_rows = 100  # the table scrolls
+    cached_reads = False  # True: load(reads, f) gets the bar's SharedReads and reads with reads.cached(key, build)
 
     def __init__(self, bar: FilterBar):
         self.bar = bar
@@ -117,8 +118,11 @@ class View:
         try:
             if not f["as_of"]:
                 raise PMOError("No snapshot is loaded yet: load one with `pmo load` or `pmo demo`.")
-            with self.bar.reads.connection() as con:
-                self.frames = self.load(con, f)
+            if self.cached_reads:  # load reads through bar.reads.cached: a connection only for what is not kept
+                self.frames = self.load(self.bar.reads, f)
+            else:
+                with self.bar.reads.connection() as con:
+                    self.frames = self.load(con, f)
             self.table = self.make_table(self.frames, f).reset_index(drop=True)
             figs = self.draw(self.frames, f)
             self.message = None
