@@ -102,20 +102,42 @@ def shots(tmp_path) -> Path:
     return folder
 
 
+# A dashboard's cell runs in seconds here, even on a busy machine; Voila's "Executing k of n" standing
+# still this long means the cell's reply was left unread (see open_dashboard).
+STALL_SECONDS = 30
+_DRAWN = """(args) => {
+    if (args.selectors.every(s => document.querySelector(s))) return "drawn";
+    const text = document.getElementById("loading_text")?.innerText ?? "";
+    let seen = window.__pmoProgress;
+    if (!seen || seen.call !== args.call) seen = window.__pmoProgress = {call: args.call, text, since: Date.now()};
+    if (text !== seen.text) { seen.text = text; seen.since = Date.now(); }
+    return Date.now() - seen.since > args.stall ? "stalled at: " + text : false;
+}"""
+
+
+def wait_drawn(page, selectors: list[str], timeout: float) -> None:
+    """Waits until every selector is on the page (at most `timeout` ms); raises as soon as Voila's
+    progress ("Executing k of n") has not moved for STALL_SECONDS, rather than waiting out `timeout`."""
+    call = time.monotonic()  # this wait's own progress record, should the page be the same document
+    state = page.wait_for_function(_DRAWN, arg={"selectors": selectors, "stall": STALL_SECONDS * 1000, "call": call},
+                                   timeout=timeout, polling=250).json_value()
+    if state != "drawn":
+        raise TimeoutError(f"{page.url}: {state}")
+
+
 def open_dashboard(page, server, name):
     """Opens a dashboard and waits until its figures and tables are drawn.
 
     One reload is allowed: on this machine the Jupyter client under Voila (nbclient) now and then
     leaves a cell's reply unread until its timeout (seen with papermill too, see reports.py), which
     leaves that page unfinished; a second request gets a new kernel. A dashboard that fails twice fails.
+    The reload comes once the page's progress has stood still for STALL_SECONDS (wait_drawn).
     """
     for attempt in (1, 2):
         response = page.goto(f"{server}/voila/render/{name}.ipynb", wait_until="commit", timeout=90_000)
         assert response.status == 200, f"{name}: HTTP {response.status}"  # a 503 (no room for a kernel) fails now
         try:
-            page.wait_for_selector("[data-key=snapshot]", timeout=60_000)
-            page.wait_for_selector(".jp-RenderedImage img", timeout=60_000)
-            page.wait_for_selector(".pmo-rt", timeout=60_000)
+            wait_drawn(page, ["[data-key=snapshot]", ".jp-RenderedImage img", ".pmo-rt"], timeout=60_000)
             return
         except Exception:
             if attempt == 2:

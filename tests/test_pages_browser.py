@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from conftest import free_port, wait_until_serving
-from test_dashboards_browser import CHROMIUM, DASHBOARDS, shots, stop
+from test_dashboards_browser import CHROMIUM, DASHBOARDS, shots, stop, wait_drawn
 
 from pmo_analytics import reports
 from pmo_analytics.ui.pictures import MARKS_KEY
@@ -134,12 +134,13 @@ def open_dashboard(page, url: str, name: str) -> None:
     One reload is allowed, as in test_dashboards_browser.open_dashboard: the Jupyter client under
     Voila (nbclient) now and then leaves a cell's reply unread until its timeout (the UK resources
     dashboard hung so once in a quiet full run, and opened in seconds on its own); a second request
-    gets a new kernel. A dashboard that fails twice fails."""
+    gets a new kernel, as soon as the page's progress has stood still for STALL_SECONDS (wait_drawn).
+    A dashboard that fails twice fails."""
     for attempt in (1, 2):
         # Generous: on a loaded 2-core machine a kernel's start and first draw took over 90 s once.
         page.goto(f"{url}/voila/render/{name}.ipynb", wait_until="commit", timeout=180_000)
         try:
-            page.wait_for_selector("[data-key=snapshot]", timeout=150_000)
+            wait_drawn(page, ["[data-key=snapshot]"], timeout=150_000)
             break
         except Exception:
             if attempt == 2:
