@@ -179,3 +179,31 @@ def test_a_file_swapped_in_during_a_redraw_is_read_whole_by_that_redraw(tmp_path
         assert torn == [True]
         assert reads.cached("a", x) == 2
     assert reads.cached("a", x) == 2 and reads.cached("b", x) == 2
+
+
+def test_a_lone_change_after_quiet_redraws_at_once_and_a_stream_after_it_waits():
+    """Redraws with a 10 s delay on a running loop: the first request runs as soon as the loop is free
+    (not 10 s later); requests that follow it within the delay wait and cost one redraw."""
+    import asyncio
+
+    from pmo_analytics.ui.redraws import Redraws
+
+    async def scenario():
+        redraws, ran = Redraws(delay=10.0), []
+        redraws.request(lambda: ran.append("first"))
+        assert redraws.pending and ran == []  # scheduled on the loop, not run inside the request
+        for _ in range(3):
+            await asyncio.sleep(0)
+        assert ran == ["first"] and not redraws.pending
+        def stream():
+            ran.append("stream")
+
+        for _ in range(5):
+            redraws.request(stream)  # merged: one pending redraw
+        for _ in range(3):
+            await asyncio.sleep(0)
+        assert ran == ["first"] and redraws.pending  # within the delay after a redraw: it waits
+        redraws.flush()
+        assert ran == ["first", "stream"]
+
+    asyncio.run(scenario())

@@ -44,7 +44,9 @@ class Redraws:
     `request(callback)` runs callback on the running event loop once `delay` seconds have passed
     without another request (the timer restarts with each one), so a stream of widget messages
     (queued in the kernel faster than `delay` apart) costs one redraw when it ends, not one per
-    message, and the messages are read at full speed meanwhile. Requests for a callback already
+    message, and the messages are read at full speed meanwhile. A request after `delay` seconds of
+    quiet (no request, no redraw) runs as soon as the loop is free: a lone change does not wait, and a
+    stream that begins with it costs one redraw more. Requests for a callback already
     pending are merged into it; callbacks read the widget values when they run, so the last change
     wins. With `first=True` the callback runs before the others (the filter bar narrows its options
     before the views redraw). Callbacks requested while a flush runs run in that flush.
@@ -72,6 +74,7 @@ class Redraws:
         self._timer: asyncio.TimerHandle | None = None
         self._timer_loop: asyncio.AbstractEventLoop | None = None
         self._due = 0.0
+        self._quiet_since = float("-inf")  # loop time of the last request or redraw
         self._flushing = False
         self._session = session or contextlib.nullcontext
 
@@ -91,7 +94,9 @@ class Redraws:
         if loop is None:
             self.flush()
             return
-        self._due = loop.time() + self.delay
+        now = loop.time()
+        quiet = self._timer is None and now - self._quiet_since >= self.delay
+        self._due, self._quiet_since = (now if quiet else now + self.delay), now
         if self._timer is None or self._timer_loop is not loop:  # none yet, or left on a closed loop
             if self._timer is not None:
                 self._timer.cancel()
@@ -107,6 +112,7 @@ class Redraws:
             self.flush()
         finally:
             self.deferred = False
+            self._quiet_since = loop.time()
 
     def flush(self) -> None:
         """Runs the pending callbacks now, in order; one that fails is logged and the others still run."""
