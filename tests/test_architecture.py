@@ -75,8 +75,8 @@ def test_functions_are_short(path):
 @pytest.mark.parametrize("path", [p for p in MODULES if _name(p).split("/")[1] in ABOVE_METRICS], ids=_name)
 def test_no_sql_above_the_metrics(path):
     """Figures, views, dashboards, reports, the server and the CLI call the metrics and the store; they
-    write no SQL of their own."""
-    text = path.read_text()
+    write no SQL of their own (matplotlib's layout engine has an execute too)."""
+    text = path.read_text().replace(".get_layout_engine().execute(", "")
     assert not re.search(r"\.(sql|execute)\(", text)
     assert not [m.group(0) for m in re.finditer(r"\b(SELECT|FROM|WHERE) [a-z_]+\b", text)]
 

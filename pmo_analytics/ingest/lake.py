@@ -129,7 +129,7 @@ def _inside(lake: Lake, path: Path) -> bool:
 
 def _link(path: Path) -> str:
     try:
-        return f"a link to {shown(os.readlink(path), 80)}, outside the history folder; refused"
+        return f"a link to {shown(os.readlink(path), 200)}, outside the history folder; refused"
     except OSError:
         return "a link that leads outside the history folder; refused"
 
