@@ -103,7 +103,9 @@ def shots(tmp_path) -> Path:
 
 
 # A dashboard's cell runs in seconds here, even on a busy machine; Voila's "Executing k of n" standing
-# still this long means the cell's reply was left unread (see open_dashboard).
+# still this long means the cell's reply was left unread (see open_dashboard). Before the first cell
+# the page says "Running ...", while the kernel starts: that is not a stall, however long (a kernel's
+# start took over 30 s twice in a row in CI, with the other worker's twenty viewers on both cores).
 STALL_SECONDS = 30
 _DRAWN = """(args) => {
     if (args.selectors.every(s => document.querySelector(s))) return "drawn";
@@ -111,7 +113,8 @@ _DRAWN = """(args) => {
     let seen = window.__pmoProgress;
     if (!seen || seen.call !== args.call) seen = window.__pmoProgress = {call: args.call, text, since: Date.now()};
     if (text !== seen.text) { seen.text = text; seen.since = Date.now(); }
-    return Date.now() - seen.since > args.stall ? "stalled at: " + text : false;
+    const running = text.startsWith("Executing");
+    return running && Date.now() - seen.since > args.stall ? "stalled at: " + text : false;
 }"""
 
 
