@@ -107,6 +107,9 @@ def shots(tmp_path) -> Path:
 # the page says "Running ...", while the kernel starts: that is not a stall, however long (a kernel's
 # start took over 30 s twice in a row in CI, with the other worker's twenty viewers on both cores).
 STALL_SECONDS = 30
+# Voila's listing page is drawn by the server but shown only once its JupyterLab front end has started:
+# in a full run, beside the other worker's browsers and kernels, that took over 30 s once.
+LISTING_TIMEOUT = 90_000
 _DRAWN = """(args) => {
     if (args.selectors.every(s => document.querySelector(s))) return "drawn";
     const text = document.getElementById("loading_text")?.innerText ?? "";
@@ -269,7 +272,7 @@ def test_only_dashboards_are_served(server, page):
                  "/voila/files/overview.ipynb"):
         assert status(path) in (403, 404), path
     page.goto(server + "/")
-    page.wait_for_selector("text=overview.ipynb", timeout=30_000)
+    page.wait_for_selector("text=overview.ipynb", timeout=LISTING_TIMEOUT)
     listing = page.inner_text("body")
     assert all(f"{name}.ipynb" in listing for name in DASHBOARDS)
     assert "02_budget_variance" not in listing and "pyproject" not in listing
@@ -282,7 +285,7 @@ def test_pages_ask_nothing_of_the_internet(server, page):
     page.on("request", lambda request: asked.append(request.url))
     open_dashboard(page, server, "overview")
     page.goto(server + "/")
-    page.wait_for_selector("text=overview.ipynb", timeout=30_000)
+    page.wait_for_selector("text=overview.ipynb", timeout=LISTING_TIMEOUT)
     assert len(asked) > 10  # the pages, their scripts and styles, the widgets' data
     assert [url for url in asked if not url.startswith(server)] == []
 
