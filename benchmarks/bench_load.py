@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_load.py [--projects 5000] [--months 36] [--repeat 3]
     .venv/bin/python benchmarks/bench_load.py --history [--projects 5000] [--months 36]
+    .venv/bin/python benchmarks/bench_load.py --profile [--repeat 3]
 
 Writes the sample once (timed), then gets the same CSV files into a database file each way, each in
 its own process so peak memory (max RSS, from wait4) is that variant's alone:
@@ -18,6 +19,11 @@ rounds (pandas: one round) and the ratios.
 other into one database with `pmo load`, printing each month's whole-command time and the database
 size: month 36 against month 1 (each publish copies the database beside itself, so a growing file
 costs every later month).
+
+--profile loads the same files in this process --repeat times and prints where the time of one load
+goes: the wall time spent inside each stage (summed over the threads that run it: two files are
+staged at once, and the checks against the database run while the rows are written), the whole
+load's wall time and the process's CPU time (DuckDB's own threads included).
 """
 from __future__ import annotations
 
@@ -208,12 +214,98 @@ def _history_cost(folder: Path, tmp: Path, repeat: int) -> None:
           f"({med['after the history'] / med['into an empty database']:.2f}x)")
 
 
+# (label, module, attribute): the stages of one load, in the order they run; wrapped by --profile.
+STAGES = (
+    ("read + stage the CSV files (DuckDB's typed read_csv, keys and dates normalised)",
+     "pmo_analytics.ingest.csv", "stage_typed_csv"),
+    ("per-column rules (one scan per file, then the failing rows)", "pmo_analytics.validation.table", "apply_rules"),
+    ("duplicate keys", "pmo_analytics.validation.table", "duplicate_keys"),
+    ("checks against the database and across files (own thread, beside the inserts)",
+     "pmo_analytics.snapshots.loading", "_cross_checks"),
+    ("insert the rows into the copy of the database", "pmo_analytics.snapshots.loading", "_replace_table"),
+    ("summaries (project_status, resource_month, milestone_history)", "pmo_analytics.snapshots.summaries", "refresh"),
+)
+CHECK = ("pmo_analytics.snapshots.loading", "validation", "check_table")
+REST_OF_CHECKS = "the rest of each file's checks (header, column mapping, probability scale, quality)"
+REST_OF_PUBLISH = ("the rest of publishing (copy, attach, schema, loads row, wait for the cross checks, commit, "
+                   "checkpoint, fsync, swap)")
+PUBLISH = ("pmo_analytics.store.publish", "publishing")
+
+
+def profile(args, tmp: Path) -> None:
+    """Where the time of one in-process `pmo load` goes, stage by stage (median of --repeat runs)."""
+    import contextlib
+    import importlib
+    import threading
+
+    folder = tmp / "exports"
+    sample(folder, args)
+    from pmo_analytics.snapshots import loading
+
+    spent: dict[str, float] = {}
+    lock = threading.Lock()
+
+    def add(label, seconds):
+        with lock:
+            spent[label] = spent.get(label, 0.0) + seconds
+
+    def timing(label, fn):
+        def wrapper(*a, **k):
+            start = time.perf_counter()
+            try:
+                return fn(*a, **k)
+            finally:
+                add(label, time.perf_counter() - start)
+        return wrapper
+
+    for label, module, name in STAGES:
+        mod = importlib.import_module(module)
+        setattr(mod, name, timing(label, getattr(mod, name)))
+    package = getattr(importlib.import_module(CHECK[0]), CHECK[1])
+    setattr(package, CHECK[2], timing("check_table", getattr(package, CHECK[2])))
+    publish = importlib.import_module(PUBLISH[0])
+    opened = publish.publishing
+
+    @contextlib.contextmanager
+    def publishing(*a, **k):
+        start = time.perf_counter()
+        try:
+            with opened(*a, **k):
+                yield
+        finally:
+            add("publishing", time.perf_counter() - start)
+
+    publish.publishing = publishing
+    runs = []
+    for i in range(args.repeat):
+        spent.clear()
+        out = tmp / f"profile-{i}.db"
+        wall, cpu = time.perf_counter(), time.process_time()
+        loading.load([folder], MONTH, database=out)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        out.unlink()
+        labels = [label for label, _, _ in STAGES]
+        if missing := [label for label in [*labels, "check_table", "publishing"] if label not in spent]:
+            raise SystemExit(f"the load no longer runs these stages (renamed?): {missing}")
+        runs.append({**{label: spent.get(label, 0.0) for label in labels},
+                     REST_OF_CHECKS: spent["check_table"] - sum(spent.get(label, 0.0) for label in labels[:3]),
+                     REST_OF_PUBLISH: spent["publishing"] - spent[labels[4]] - spent[labels[5]],
+                     "wall": wall, "cpu": cpu})
+    med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+    print(f"where the time of one `pmo load` goes (in-process, median of {args.repeat}; "
+          "time inside each stage, summed over its threads):")
+    for label in (*labels[:3], REST_OF_CHECKS, *labels[3:], REST_OF_PUBLISH):
+        print(f"  {med[label] * 1000:7.0f} ms  {label}")
+    print(f"  whole load {med['wall'] * 1000:.0f} ms wall, {med['cpu'] * 1000:.0f} ms CPU (every thread)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--projects", type=int, default=5000)
     parser.add_argument("--months", type=int, default=36)
     parser.add_argument("--repeat", type=int, default=3, help="rounds (pandas runs in the first only)")
     parser.add_argument("--history", action="store_true", help="month 36 against month 1 of a monthly history")
+    parser.add_argument("--profile", action="store_true", help="where the time of one load goes, stage by stage")
     parser.add_argument("--variant", help=argparse.SUPPRESS)
     parser.add_argument("--folder", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
@@ -222,7 +314,7 @@ def main() -> None:
         print(json.dumps(in_process(args.variant, Path(args.folder), Path(args.out))))
         return
     with tempfile.TemporaryDirectory(prefix="pmo-bench-") as tmp:
-        (history if args.history else compare)(args, Path(tmp))
+        (history if args.history else profile if args.profile else compare)(args, Path(tmp))
 
 
 if __name__ == "__main__":
