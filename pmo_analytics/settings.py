@@ -65,8 +65,9 @@ SERVE_CULL_TIMEOUT = Setting(
     "cull_timeout", 60, "Seconds a dashboard's kernel lives idle with no browser connected",
     env="PMO_CULL_TIMEOUT")
 REDRAW_DELAY = Setting(
-    "redraw_delay", 0.05, "Seconds a dashboard waits after a widget change before it redraws; changes "
-    "meanwhile restart the wait and only the last is drawn (0 redraws on every change)",
+    "redraw_delay", 0.05, "Seconds over which widget changes are gathered into one redraw: a change after "
+    "a quiet spell this long redraws at once; changes within it restart the wait and only the last is "
+    "drawn (0 redraws on every change)",
     env="PMO_REDRAW_DELAY")
 
 CHROMIUM = Setting(
