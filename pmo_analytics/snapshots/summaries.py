@@ -70,10 +70,13 @@ GROUP BY m.as_of, m.resource_id
 
 # milestone_history: the milestone trend table, every milestone at every snapshot with what the trend
 # would otherwise join on each call (the project then, the previous snapshot's forecast). A month's
-# rows depend on the month before, and the table is kept in the trend's order (DuckDB sorts presorted
-# rows several times faster), so it is rewritten whole, in order; only the rows of the months
-# published and of the snapshots after them (whose previous forecast may have changed) are computed
-# again, the rest are copied (the joins took 0.3 s of the rewrite's 0.7 s at 5,000 projects x 36 months).
+# rows depend on the month before. The newest month, published after the others as a PMO does each
+# month, is appended in the trend's order (project, milestone); any other publish rewrites the table
+# whole in the trend's order (project, milestone, snapshot), computing again only the rows of the
+# months published and of the snapshots after them (whose previous forecast may have changed) and
+# copying the rest. The trend sorts the table on each call, which DuckDB does faster the more it is
+# presorted: at 5,000 projects x 36 months, 81 ms sorted whole, 81 ms with the last 12 months
+# appended, 100 ms with all 36 appended one by one; rewriting it took 0.3-0.5 s of every publish.
 _MILESTONE_ROWS = f"""
 SELECT m.as_of, m.project_id, m.milestone_id, p.name, p.portfolio, p.program, p.department,
        m.name, m.baseline_date, m.forecast_date, m.actual_date, {SLIP}, {STATE},
@@ -104,15 +107,18 @@ def refresh(con, schema: str = "main", months: Iterable | None = None) -> None:
     if months:
         con.sql(_PROJECT_STATUS.format(s=schema), params=within * 3)
         con.sql(_RESOURCE_MONTH.format(s=schema), params=within)
-    _milestone_history(con, schema, None if set(months) >= set(loaded) else months)
+    _milestone_history(con, schema, None if set(months) >= set(loaded) else months,
+                       appends=len(months) == 1 and months[0] == max(loaded, default=None))
     if set(months) >= set(loaded):  # every snapshot is now computed by this version
         con.sql(f"DELETE FROM {schema}.summary_version")
         con.sql(f"INSERT INTO {schema}.summary_version VALUES (?)", params=[VERSION])
 
 
-def _milestone_history(con, schema: str, months: list | None) -> None:
-    """Rewrites milestone_history in the trend's order (see above): every row computed again when
-    `months` is None, else only those of `months` and of the snapshot after each."""
+def _milestone_history(con, schema: str, months: list | None, appends: bool = False) -> None:
+    """Brings milestone_history up to date (see above): with `appends` (one month, the newest), its
+    rows are replaced at the end of the table; otherwise the table is rewritten in the trend's order,
+    every row computed again when `months` is None, else only those of `months` and of the snapshot
+    after each."""
     ddl = store_schema.summary_ddl(schema)[store_schema.SUMMARY_TABLES.index("milestone_history")]
     snaps = previous_snapshots(f"{schema}.loads")
     if months is None:
@@ -122,6 +128,12 @@ def _milestone_history(con, schema: str, months: list | None) -> None:
         return
     changed = (f"SELECT * FROM ({snaps}) WHERE as_of IN (SELECT unnest(?::DATE[])) "
                "OR prev_as_of IN (SELECT unnest(?::DATE[]))")
+    if appends:
+        con.sql(f"DELETE FROM {schema}.milestone_history WHERE as_of = ?", params=[months[0]])
+        con.sql(f"""INSERT INTO {schema}.milestone_history WITH snaps AS ({changed})
+                    {_MILESTONE_ROWS.format(s=schema)} ORDER BY project_id, milestone_id""",
+                params=[months, months])
+        return
     con.sql(f"ALTER TABLE {schema}.milestone_history RENAME TO milestone_history_old")
     con.sql(ddl)
     con.sql(f"""INSERT INTO {schema}.milestone_history
