@@ -196,6 +196,7 @@ def history(args, tmp: Path) -> None:
     for folder in months:
         if folder == months[-1]:
             shutil.copyfile(db, tmp / "before-last.duckdb")
+            os.sync()  # the copy's writeback is not the load's to pay
         csv_rows = sum(sum(1 for _ in open(f)) - 1 for f in folder.glob("*.csv"))
         seconds, peak, _ = timed([*pmo_cli(), "load", str(folder), "--db", str(db), "--as-of", folder.name])
         rows.append((folder.name, seconds, csv_rows, db.stat().st_size / 1e6, peak))
@@ -217,6 +218,7 @@ def _history_cost(folder: Path, tmp: Path, repeat: int) -> None:
             db = tmp / f"cost-{i}.duckdb"
             if how == "after the history":
                 shutil.copyfile(tmp / "before-last.duckdb", db)
+                os.sync()
             runs[how].append(timed([*pmo_cli(), "load", str(folder), "--db", str(db), "--as-of", folder.name])[0])
             for leftover in tmp.glob(f"cost-{i}.duckdb*"):
                 leftover.unlink()

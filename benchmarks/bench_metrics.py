@@ -143,9 +143,11 @@ def pd_budget_variance(con, snap, prev):
     run = (sm.year * 12 + sm.month - 1 - _months(first) + 1).clip(lower=1, upper=3)
     burn = recent.reindex(first.index).fillna(0) / run
     df = p.set_index("project_id")[["name", "portfolio", "status", "bac"]].join(g).join(burn.rename("burn_rate"))
+    # issue 13: a closed project's forecast is what it spent; a cancelled one has no variance
+    df.loc[df.status == "closed", "forecast"] = df.consumed
     df["remaining"] = df.budget - df.consumed
     df["uncommitted"] = df.budget - df.committed - df.consumed
-    df["variance"] = df.forecast - df.budget
+    df["variance"] = (df.forecast - df.budget).where(df.status != "cancelled")
     df["variance_pct"] = df.variance / df.budget.replace(0, np.nan) * 100
     df["months_left"] = df.remaining / df.burn_rate.replace(0, np.nan)
     df["over_budget"] = (df.forecast > df.budget).fillna(False)
@@ -490,8 +492,10 @@ def pd_kpis(con, snap, prev):
     nxt = pd.Series(snaps.to_numpy(), index=snaps.shift().to_numpy())
     base["as_of"] = base.prev_as_of.map(nxt)
     base = base.merge(k[["as_of", "risk_id", "status"]], on=["as_of", "risk_id"], how="left")
-    base = base[base.as_of.notna()]
-    out["risk_closure_rate"] = 100 * base.status.isin(("closed", "occurred")).groupby(base.as_of).mean()
+    # kpis.toml: of last month's active risks still in the register, the share closed (an occurred
+    # risk counts against the rate; a dropped one is left out)
+    base = base[base.as_of.notna() & base.status.notna()]
+    out["risk_closure_rate"] = 100 * base.status.eq("closed").groupby(base.as_of).mean()
     a = a[(a.week <= a.as_of) & (a.week.dt.to_period("M") == a.as_of.dt.to_period("M"))]
     wk = a.groupby(["as_of", "resource_id", "week"]).planned_hours.sum().reset_index()
     wk = wk.merge(r[["as_of", "resource_id", "weekly_capacity_hours"]], on=["as_of", "resource_id"], how="left")
