@@ -11,7 +11,7 @@ months), so what is measured is start-up, not the query.
 The commands run as a user's Python runs them, with compiled bytecode cached (__pycache__, as pip
 writes for an installed wheel): PYTHONDONTWRITEBYTECODE is removed from their environment, and each
 runs once before the clock. (This machine's environment sets it, which recompiles the workbench's
-modules at every start, about 9 ms; DuckDB's, compiled by pip, are unaffected.)
+modules at every start, about 10 ms; DuckDB's, compiled by pip, are unaffected.)
 """
 from __future__ import annotations
 
