@@ -237,7 +237,8 @@ STAGES = (
     ("checks against the database and across files (own thread, beside the inserts)",
      "pmo_analytics.snapshots.loading", "_cross_checks"),
     ("insert the rows into the copy of the database", "pmo_analytics.snapshots.loading", "_replace_table"),
-    ("summaries (project_status, resource_month, milestone_history)", "pmo_analytics.snapshots.summaries", "refresh"),
+    ("summaries (project_status, resource_month, project_schedule, milestone_history)",
+     "pmo_analytics.snapshots.summaries", "refresh"),
 )
 CHECK = ("pmo_analytics.snapshots.loading", "validation", "check_table")
 REST_OF_CHECKS = "the rest of each file's checks (header, column mapping, probability scale, quality)"

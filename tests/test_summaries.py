@@ -90,6 +90,18 @@ def test_milestone_history_is_the_trend_joined_and_in_order(loaded, months):
     assert got.forecast_change_days.notna().sum() > 0
 
 
+def test_project_schedule_is_earned_schedule_of_the_active_projects_as_evm_computes_it(loaded, months):
+    for as_of, _ in months[1:]:
+        with connect(loaded) as con:
+            stored = con.sql("SELECT project_id, es, \"at\" FROM project_schedule WHERE as_of = ? ORDER BY 1",
+                             params=[as_of]).df().set_index("project_id")
+            evm = metrics.evm(con, as_of=as_of).set_index("project_id")
+        active = evm[(evm.status == "active") & evm.ev.notna()].sort_index()
+        assert len(stored) > 0 and list(stored.index) == list(active.index)
+        assert stored.es.astype(float).values == pytest.approx(active.es.astype(float).values, nan_ok=True)
+        assert list(stored["at"].astype("Int64")) == list(active["at"].astype("Int64"))
+
+
 def _physical(database):
     with connect(database) as con:
         history = con.sql("SELECT project_id, milestone_id, as_of FROM milestone_history").fetchall()

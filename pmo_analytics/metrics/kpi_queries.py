@@ -17,6 +17,9 @@ from __future__ import annotations
 
 from pmo_analytics.definitions import ACTIVE, STATE
 from pmo_analytics.metrics.scope import Scope
+from pmo_analytics.snapshots.summaries import evm_status_ctes
+
+__all__ = ["GROUPS", "evm_status_ctes", "group_ctes"]
 
 # Every KPI the code computes, grouped by the tables one part of the query reads.
 GROUPS = {
@@ -32,110 +35,6 @@ GROUPS = {
 BUDGET_TOLERANCE_PCT = 5.0
 # cpi_below_0_9_share's threshold.
 CPI_FLOOR = 0.9
-
-
-def evm_status_ctes() -> str:
-    """CTEs `ev` and `evm`: each project's status-month EVM at each snapshot, from the project_status
-    summary (see summaries.py).
-
-    Needs a CTE `p(as_of, project_id, bac, ...)` of the projects wanted. The definitions are
-    earned_value.evm's status row: PV / AC = budget / consumed of every period up to the status month,
-    EV = the last reported percent_complete up to then x BAC / 100, missing when no progress was
-    reported up to then (project_status.percent_complete IS NULL: not 0% complete), CPI = EV / AC,
-    SPI = EV / PV, EAC = BAC / CPI; a project has a status row only when its first budget period is
-    not after the status month. budget_variance's totals over all periods come along (budget,
-    forecast, consumed, variance_pct). Shared with changes.py (its eac was missing without progress
-    before too: BAC / 0).
-    """
-    return """
-    ev AS (
-        SELECT p.*, s.budget, s.forecast, s.consumed,
-               s.pv, s.ac,  -- both NULL when no budget period is up to the status month: no status row
-               CASE WHEN s.pv IS NOT NULL THEN s.percent_complete * p.bac / 100 END AS ev
-        FROM p
-        LEFT JOIN project_status s ON s.as_of = p.as_of AND s.project_id = p.project_id
-    ),
-    evm AS (
-        SELECT *, ev / NULLIF(ac, 0) AS cpi, ev / NULLIF(pv, 0) AS spi,
-               bac / NULLIF(ev / NULLIF(ac, 0), 0) AS eac,
-               (forecast - budget) / NULLIF(budget, 0) * 100 AS variance_pct
-        FROM ev
-    )"""
-
-
-def schedule_ctes() -> str:
-    """CTEs ending in `schedule(as_of, project_id, es, at, spi_t)`: Earned Schedule (Lipke) at the status
-    month of each snapshot, for the active projects of `evm` with an EV (parameter: as_of).
-
-    As earned_value.evm: periods are months from the project's first budget period (period 1); PV(t)
-    is the cumulative budget (all categories); PD = the first period whose PV reaches BAC (else the
-    last period with budget); ES = C + (EV - PV(C)) / (PV(C+1) - PV(C)) with C the last period whose
-    PV(C) <= EV, ES = PD once EV >= BAC; AT = the status month's period index; SPI(t) = ES / AT. A
-    project that reported 100% has finished: AT stops at the period of its first 100% report and ES
-    is PD. It reads the snapshots' budget lines of those projects only (the PV curve is not in the
-    summaries).
-    """
-    return """
-    es_lines AS (  -- the PV curve's months: the active projects with an EV, all categories together
-        SELECT b.as_of, b.project_id, CAST(date_trunc('month', b.period) AS DATE) AS period,
-               sum(coalesce(b.budget, 0)) AS budget
-        FROM budget_lines b
-        JOIN evm e ON e.as_of = b.as_of AND e.project_id = b.project_id
-        WHERE b.as_of <= ? AND e.status = 'active' AND e.ev IS NOT NULL
-        GROUP BY ALL
-    ),
-    es_points AS (
-        SELECT *, pv - budget AS pv_before,
-               CAST(datediff('month', first_period, period) + 1 AS INTEGER) AS idx
-        FROM (SELECT *, sum(budget) OVER w AS pv, min(period) OVER w1 AS first_period
-              FROM es_lines
-              WINDOW w AS (PARTITION BY as_of, project_id ORDER BY period),
-                     w1 AS (PARTITION BY as_of, project_id))
-    ),
-    es_planned AS (  -- PD, and the status and finish period indices
-        SELECT e.as_of, e.project_id, e.ev, e.bac, any_value(t.first_period) AS first_period,
-               coalesce(min(t.idx) FILTER (WHERE t.budget > 0 AND t.pv >= e.bac - 0.005),
-                        max(t.idx) FILTER (WHERE t.budget > 0)) AS pd
-        FROM es_points t JOIN evm e ON e.as_of = t.as_of AND e.project_id = t.project_id
-        GROUP BY e.as_of, e.project_id, e.ev, e.bac
-    ),
-    es_full AS (  -- the first report of 100% up to the status month: the project's finish
-        SELECT g.as_of, g.project_id, min(CAST(date_trunc('month', g.period) AS DATE)) AS first_full
-        FROM progress g
-        WHERE g.as_of <= ? AND g.percent_complete >= 100
-          AND date_trunc('month', g.period) <= date_trunc('month', g.as_of)
-        GROUP BY g.as_of, g.project_id
-    ),
-    es_steps AS (
-        SELECT t.as_of, t.project_id, t.idx, t.pv, t.pv_before
-        FROM es_points t JOIN es_planned l ON l.as_of = t.as_of AND l.project_id = t.project_id
-        WHERE t.budget > 0 AND t.idx <= l.pd
-    ),
-    es_found AS (
-        SELECT l.*, f.first_full,
-               CASE WHEN l.pd IS NULL OR l.ev IS NULL THEN NULL
-                    WHEN l.ev >= l.bac OR n.idx IS NULL THEN l.pd
-                    ELSE n.idx - 1 + (l.ev - n.pv_before) / NULLIF(n.pv - n.pv_before, 0)
-               END AS es_now,
-               CAST(datediff('month', l.first_period, date_trunc('month', l.as_of)) + 1 AS INTEGER)
-                   AS at_now
-        FROM es_planned l
-        ASOF LEFT JOIN es_steps n
-            ON n.as_of = l.as_of AND n.project_id = l.project_id AND l.ev + 1e-9 < n.pv
-        LEFT JOIN es_full f ON f.as_of = l.as_of AND f.project_id = l.project_id
-    ),
-    schedule AS (
-        SELECT as_of, project_id, es, "at", es / NULLIF("at", 0) AS spi_t
-        FROM (
-            SELECT as_of, project_id,
-                   CASE WHEN first_full IS NOT NULL AND bac IS NOT NULL THEN pd ELSE es_now END AS es,
-                   CASE WHEN first_full IS NULL THEN at_now
-                        WHEN first_full > first_period
-                            THEN CAST(datediff('month', first_period, first_full) + 1 AS INTEGER)
-                        ELSE 1 END AS "at"
-            FROM es_found
-        )
-    )"""
 
 
 def _counts(kpi: str, measured: str, population: str = "count(*)") -> str:
@@ -179,7 +78,9 @@ def _budget(scope: Scope, by: str | None = None) -> tuple[str, list]:
         WHERE p.as_of <= ? AND {pcond}
     ),
     {evm_status_ctes().strip()},
-    {schedule_ctes().strip()},
+    schedule AS (  -- Earned Schedule, computed when each snapshot was published (summaries.py)
+        SELECT as_of, project_id, es, "at", es / NULLIF("at", 0) AS spi_t FROM project_schedule WHERE as_of <= ?
+    ),
     budget_kpis AS (
         SELECT e.as_of{e_grp},
                100.0 * count(*) FILTER (WHERE abs(e.variance_pct) <= {BUDGET_TOLERANCE_PCT} + 1e-9)
@@ -218,7 +119,7 @@ def _budget(scope: Scope, by: str | None = None) -> tuple[str, list]:
                           {_counts("forecast_accuracy", "count(acc)")}
                    FROM accuracy GROUP BY ALL) a ON a.as_of = s.as_of{a_on}
     )"""
-    return sql, [scope.as_of, *pparams, scope.as_of, scope.as_of]
+    return sql, [scope.as_of, *pparams, scope.as_of]
 
 
 def _milestones(scope: Scope, by: str | None = None) -> tuple[str, list]:

@@ -58,7 +58,7 @@ from pmo_analytics.store import schema as store_schema
 APPLY = {"exclude": projects.exclude, "include": projects.include, "defer": projects.defer,
          "cut": projects.cut, "move": people.move, "hire": people.hire, "add": people.add}
 # The per-snapshot summaries copied for the months before the scenario's (its own is recomputed).
-_MONTHLY_SUMMARIES = ("project_status", "resource_month")
+_MONTHLY_SUMMARIES = ("project_status", "resource_month", "project_schedule")
 
 
 def view(con, scenario: Scenario) -> duckdb.DuckDBPyConnection:

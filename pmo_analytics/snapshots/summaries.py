@@ -17,8 +17,8 @@ from pmo_analytics.store import schema as store_schema
 
 # Raise this whenever a summary's definition below changes: a database holding another version gets
 # every summary recomputed on its next publish (or `pmo refresh`). 3: definitions.SLIP counts a milestone
-# not achieved as at least as late as the status date (milestone_history's slip_days).
-VERSION = 3
+# not achieved as at least as late as the status date (milestone_history's slip_days). 4: project_schedule.
+VERSION = 4
 
 # project_status: the status-month earned-value inputs of every project (see metrics.earned_value).
 _PROJECT_STATUS = """
@@ -90,6 +90,135 @@ LEFT JOIN {{s}}.projects p ON p.as_of = m.as_of AND p.project_id = m.project_id
 _MILESTONE_ORDER = "ORDER BY project_id, milestone_id, as_of"
 
 
+def evm_status_ctes(schema: str = "") -> str:
+    """CTEs `ev` and `evm`: each project's status-month EVM at each snapshot, from the project_status
+    summary (`schema`: the catalog holding it, e.g. "pub" while publishing; the default one otherwise).
+
+    Needs a CTE `p(as_of, project_id, bac, ...)` of the projects wanted. The definitions are
+    earned_value.evm's status row: PV / AC = budget / consumed of every period up to the status month,
+    EV = the last reported percent_complete up to then x BAC / 100, missing when no progress was
+    reported up to then (project_status.percent_complete IS NULL: not 0% complete), CPI = EV / AC,
+    SPI = EV / PV, EAC = BAC / CPI; a project has a status row only when its first budget period is
+    not after the status month. budget_variance's totals over all periods come along (budget,
+    forecast, consumed, variance_pct). Shared with changes.py (its eac was missing without progress
+    before too: BAC / 0).
+    """
+    t = f"{schema}." if schema else ""
+    return f"""
+    ev AS (
+        SELECT p.*, s.budget, s.forecast, s.consumed,
+               s.pv, s.ac,  -- both NULL when no budget period is up to the status month: no status row
+               CASE WHEN s.pv IS NOT NULL THEN s.percent_complete * p.bac / 100 END AS ev
+        FROM p
+        LEFT JOIN {t}project_status s ON s.as_of = p.as_of AND s.project_id = p.project_id
+    ),
+    evm AS (
+        SELECT *, ev / NULLIF(ac, 0) AS cpi, ev / NULLIF(pv, 0) AS spi,
+               bac / NULLIF(ev / NULLIF(ac, 0), 0) AS eac,
+               (forecast - budget) / NULLIF(budget, 0) * 100 AS variance_pct
+        FROM ev
+    )"""
+
+
+def _schedule_ctes(schema: str) -> str:
+    """CTEs ending in `schedule(as_of, project_id, es, at, spi_t)`: Earned Schedule (Lipke) at the status
+    month of each snapshot, for the active projects of `evm` with an EV.
+
+    As earned_value.evm: periods are months from the project's first budget period (period 1); PV(t)
+    is the cumulative budget (all categories); PD = the first period whose PV reaches BAC (else the
+    last period with budget); ES = C + (EV - PV(C)) / (PV(C+1) - PV(C)) with C the last period whose
+    PV(C) <= EV, ES = PD once EV >= BAC; AT = the status month's period index; SPI(t) = ES / AT. A
+    project that reported 100% has finished: AT stops at the period of its first 100% report and ES
+    is PD. It reads the snapshots' budget lines of those projects only. Parameters: the newest
+    snapshot wanted, twice. Filled into project_schedule at publish time (kpis reads it from there).
+    """
+    t = f"{schema}." if schema else ""
+    return f"""
+    es_lines AS (  -- the PV curve's months: the active projects with an EV, all categories together
+        SELECT b.as_of, b.project_id, CAST(date_trunc('month', b.period) AS DATE) AS period,
+               sum(coalesce(b.budget, 0)) AS budget
+        FROM {t}budget_lines b
+        JOIN evm e ON e.as_of = b.as_of AND e.project_id = b.project_id
+        WHERE b.as_of <= ? AND e.status = 'active' AND e.ev IS NOT NULL
+        GROUP BY ALL
+    ),
+    es_points AS (
+        SELECT *, pv - budget AS pv_before,
+               CAST(datediff('month', first_period, period) + 1 AS INTEGER) AS idx
+        FROM (SELECT *, sum(budget) OVER w AS pv, min(period) OVER w1 AS first_period
+              FROM es_lines
+              WINDOW w AS (PARTITION BY as_of, project_id ORDER BY period),
+                     w1 AS (PARTITION BY as_of, project_id))
+    ),
+    es_planned AS (  -- PD, and the status and finish period indices
+        SELECT e.as_of, e.project_id, e.ev, e.bac, any_value(t.first_period) AS first_period,
+               coalesce(min(t.idx) FILTER (WHERE t.budget > 0 AND t.pv >= e.bac - 0.005),
+                        max(t.idx) FILTER (WHERE t.budget > 0)) AS pd
+        FROM es_points t JOIN evm e ON e.as_of = t.as_of AND e.project_id = t.project_id
+        GROUP BY e.as_of, e.project_id, e.ev, e.bac
+    ),
+    es_full AS (  -- the first report of 100% up to the status month: the project's finish
+        SELECT g.as_of, g.project_id, min(CAST(date_trunc('month', g.period) AS DATE)) AS first_full
+        FROM {t}progress g
+        WHERE g.as_of <= ? AND g.percent_complete >= 100
+          AND date_trunc('month', g.period) <= date_trunc('month', g.as_of)
+        GROUP BY g.as_of, g.project_id
+    ),
+    es_steps AS (
+        SELECT t.as_of, t.project_id, t.idx, t.pv, t.pv_before
+        FROM es_points t JOIN es_planned l ON l.as_of = t.as_of AND l.project_id = t.project_id
+        WHERE t.budget > 0 AND t.idx <= l.pd
+    ),
+    es_next AS (  -- the first step whose PV passes EV (PV rises with every step: budget > 0)
+        SELECT n.as_of, n.project_id, min_by(n.idx, n.idx) AS idx, min_by(n.pv, n.idx) AS pv,
+               min_by(n.pv_before, n.idx) AS pv_before
+        FROM es_steps n JOIN es_planned l ON l.as_of = n.as_of AND l.project_id = n.project_id
+        WHERE l.ev + 1e-9 < n.pv
+        GROUP BY n.as_of, n.project_id
+    ),
+    es_found AS (
+        SELECT l.*, f.first_full,
+               CASE WHEN l.pd IS NULL OR l.ev IS NULL THEN NULL
+                    WHEN l.ev >= l.bac OR n.idx IS NULL THEN l.pd
+                    ELSE n.idx - 1 + (l.ev - n.pv_before) / NULLIF(n.pv - n.pv_before, 0)
+               END AS es_now,
+               CAST(datediff('month', l.first_period, date_trunc('month', l.as_of)) + 1 AS INTEGER)
+                   AS at_now
+        FROM es_planned l
+        LEFT JOIN es_next n ON n.as_of = l.as_of AND n.project_id = l.project_id
+        LEFT JOIN es_full f ON f.as_of = l.as_of AND f.project_id = l.project_id
+    ),
+    schedule AS (
+        SELECT as_of, project_id, es, "at", es / NULLIF("at", 0) AS spi_t
+        FROM (
+            SELECT as_of, project_id,
+                   CASE WHEN first_full IS NOT NULL AND bac IS NOT NULL THEN pd ELSE es_now END AS es,
+                   CASE WHEN first_full IS NULL THEN at_now
+                        WHEN first_full > first_period
+                            THEN CAST(datediff('month', first_period, first_full) + 1 AS INTEGER)
+                        ELSE 1 END AS "at"
+            FROM es_found
+        )
+    )"""
+
+
+# project_schedule: each active project's Earned Schedule at each snapshot (kpis' SPI(t) median and its
+# spread), from the month's budget lines and progress. Computed for 36 snapshots on every call, it made
+# kpis 0.64 s at 5,000 projects; read from here, 0.09 s; a month's publish pays about 35 ms for it.
+def _project_schedule(s: str) -> str:
+    return f"""
+INSERT INTO {s}.project_schedule
+WITH p AS (
+    SELECT p.as_of, p.project_id, p.status, p.bac FROM {s}.projects p
+    -- list_contains, not IN (SELECT unnest(...)): that semi-join made the month's query 0.2 s, not 0.04 s
+    WHERE p.as_of BETWEEN ? AND ? AND list_contains(?::DATE[], p.as_of)
+),
+{evm_status_ctes(s).strip()},
+{_schedule_ctes(s).strip()}
+SELECT as_of, project_id, es, "at" FROM schedule
+"""
+
+
 def refresh(con, schema: str = "main", months: Iterable | None = None) -> None:
     """Recomputes the summaries of `months` (default: every loaded snapshot) from the canonical tables
     in `schema`, and rebuilds the milestone history. Runs inside the caller's transaction if any."""
@@ -101,12 +230,13 @@ def refresh(con, schema: str = "main", months: Iterable | None = None) -> None:
     # the IN list alone is a join over every month's rows (resource_month at 36 months, 16M
     # allocations: 0.3 s, 0.1 s with the range).
     within = [months[0], months[-1], months] if months else [None, None, months]
-    for table in ("project_status", "resource_month"):
+    for table in ("project_status", "resource_month", "project_schedule"):
         con.sql(f"DELETE FROM {schema}.{table} WHERE as_of BETWEEN ? AND ? AND as_of IN (SELECT unnest(?::DATE[]))",
                 params=within)
     if months:
         con.sql(_PROJECT_STATUS.format(s=schema), params=within * 3)
         con.sql(_RESOURCE_MONTH.format(s=schema), params=within)
+        con.sql(_project_schedule(schema), params=within + [months[-1], months[-1]])
     _milestone_history(con, schema, None if set(months) >= set(loaded) else months,
                        appends=len(months) == 1 and months[0] == max(loaded, default=None))
     if set(months) >= set(loaded):  # every snapshot is now computed by this version

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pmo_analytics import contract
 
-SUMMARY_TABLES = ("project_status", "resource_month", "milestone_history")
+SUMMARY_TABLES = ("project_status", "resource_month", "milestone_history", "project_schedule")
 
 SUMMARY_DDL = (
     """CREATE TABLE IF NOT EXISTS project_status (
@@ -40,6 +40,12 @@ SUMMARY_DDL = (
     slip_days BIGINT,         -- as metrics.milestones defines them
     state TEXT,
     forecast_change_days BIGINT  -- this forecast minus the one at the previous loaded snapshot
+)""",
+    """CREATE TABLE IF NOT EXISTS project_schedule (
+    as_of DATE NOT NULL,
+    project_id TEXT NOT NULL,  -- the active projects with an earned value at the snapshot month
+    es DOUBLE,                 -- Earned Schedule, in months (as metrics.earned_value defines it)
+    "at" INTEGER               -- the snapshot month's period: months since the first budget period, + 1
 )""",
     "CREATE TABLE IF NOT EXISTS summary_version (version INTEGER NOT NULL)",
 )
