@@ -32,7 +32,7 @@ import pandas as pd
 
 from pmo_analytics import packaged
 from pmo_analytics.exceptions import UsageError
-from pmo_analytics.metrics.kpi_queries import GROUPS, evm_status_ctes, group_ctes
+from pmo_analytics.metrics.kpi_queries import GROUPS, evm_status_ctes, group_ctes, schedule_cte
 from pmo_analytics.metrics.portfolio import as_queried
 from pmo_analytics.metrics.scope import PROJECTS, SNAPSHOT, Scope, choice
 from pmo_analytics.store import connection as db
@@ -299,9 +299,7 @@ def kpi_distribution(con, measure: str = "cpi", as_of=None, portfolio=None, prog
         return _empty(DISTRIBUTION_COLUMNS)
     pcond, pparams = scope.projects("p")
     if measure == "spi_t":
-        schedule = (',\n    schedule AS (SELECT as_of, project_id, es / NULLIF("at", 0) AS spi_t '
-                    'FROM project_schedule WHERE as_of = ?)')
-        sparams = [scope.as_of]
+        schedule, sparams = f",\n    {schedule_cte('=').strip()}", [scope.as_of]
         source = ("(SELECT e.*, t.spi_t FROM evm e "
                   "JOIN schedule t ON t.as_of = e.as_of AND t.project_id = e.project_id)")
     else:

@@ -19,7 +19,7 @@ from pmo_analytics.definitions import ACTIVE, STATE
 from pmo_analytics.metrics.scope import Scope
 from pmo_analytics.snapshots.summaries import evm_status_ctes
 
-__all__ = ["GROUPS", "evm_status_ctes", "group_ctes"]
+__all__ = ["GROUPS", "evm_status_ctes", "group_ctes", "schedule_cte"]
 
 # Every KPI the code computes, grouped by the tables one part of the query reads.
 GROUPS = {
@@ -35,6 +35,17 @@ GROUPS = {
 BUDGET_TOLERANCE_PCT = 5.0
 # cpi_below_0_9_share's threshold.
 CPI_FLOOR = 0.9
+
+
+def schedule_cte(compare: str) -> str:
+    """CTE `schedule(as_of, project_id, es, at, spi_t)`: Earned Schedule and SPI(t) = ES / AT of the
+    active projects, computed when each snapshot was published (summaries.project_schedule), for the
+    snapshots whose as_of `compare`s ("=" or "<=") the parameter."""
+    return f"""
+    schedule AS (
+        SELECT as_of, project_id, es, "at", es / NULLIF("at", 0) AS spi_t FROM project_schedule
+        WHERE as_of {compare} ?
+    )"""
 
 
 def _counts(kpi: str, measured: str, population: str = "count(*)") -> str:
@@ -78,9 +89,7 @@ def _budget(scope: Scope, by: str | None = None) -> tuple[str, list]:
         WHERE p.as_of <= ? AND {pcond}
     ),
     {evm_status_ctes().strip()},
-    schedule AS (  -- Earned Schedule, computed when each snapshot was published (summaries.py)
-        SELECT as_of, project_id, es, "at", es / NULLIF("at", 0) AS spi_t FROM project_schedule WHERE as_of <= ?
-    ),
+    {schedule_cte("<=").strip()},
     budget_kpis AS (
         SELECT e.as_of{e_grp},
                100.0 * count(*) FILTER (WHERE abs(e.variance_pct) <= {BUDGET_TOLERANCE_PCT} + 1e-9)

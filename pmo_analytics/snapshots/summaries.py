@@ -121,7 +121,7 @@ def evm_status_ctes(schema: str = "") -> str:
 
 
 def _schedule_ctes(schema: str) -> str:
-    """CTEs ending in `schedule(as_of, project_id, es, at, spi_t)`: Earned Schedule (Lipke) at the status
+    """CTEs ending in `schedule(as_of, project_id, es, at)`: Earned Schedule (Lipke) at the status
     month of each snapshot, for the active projects of `evm` with an EV.
 
     As earned_value.evm: periods are months from the project's first budget period (period 1); PV(t)
@@ -170,7 +170,7 @@ def _schedule_ctes(schema: str) -> str:
         WHERE t.budget > 0 AND t.idx <= l.pd
     ),
     es_next AS (  -- the first step whose PV passes EV (PV rises with every step: budget > 0)
-        SELECT n.as_of, n.project_id, min_by(n.idx, n.idx) AS idx, min_by(n.pv, n.idx) AS pv,
+        SELECT n.as_of, n.project_id, min(n.idx) AS idx, min_by(n.pv, n.idx) AS pv,
                min_by(n.pv_before, n.idx) AS pv_before
         FROM es_steps n JOIN es_planned l ON l.as_of = n.as_of AND l.project_id = n.project_id
         WHERE l.ev + 1e-9 < n.pv
@@ -189,7 +189,7 @@ def _schedule_ctes(schema: str) -> str:
         LEFT JOIN es_full f ON f.as_of = l.as_of AND f.project_id = l.project_id
     ),
     schedule AS (
-        SELECT as_of, project_id, es, "at", es / NULLIF("at", 0) AS spi_t
+        SELECT as_of, project_id, es, "at"
         FROM (
             SELECT as_of, project_id,
                    CASE WHEN first_full IS NOT NULL AND bac IS NOT NULL THEN pd ELSE es_now END AS es,
